@@ -1,0 +1,114 @@
+"""Shared fixtures: every database test runs on SQLite and, where `.ci/run` started one, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from yiwang.core import accounts, installation
+from yiwang.core.db import Database
+from yiwang.core.identity import Actor
+from yiwang.core.models import Department, User
+from yiwang.core.settings import Settings
+from yiwang.web.app import create_app
+
+POSTGRES_URL = os.environ.get("YIWANG_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("YIWANG_TEST_REQUIRE_POSTGRES") == "1"
+TEST_SECRET = "test-secret-" + "k" * 40
+PASSWORD = "correct-horse-9"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's YIWANG_* variables or a yiwang.toml in the working directory."""
+    for name in list(os.environ):
+        if name.startswith("YIWANG_") and not name.startswith("YIWANG_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def _postgres_admin_url() -> str | None:
+    if POSTGRES_URL is None:
+        if REQUIRE_POSTGRES:
+            pytest.fail("YIWANG_TEST_REQUIRE_POSTGRES is set but YIWANG_TEST_POSTGRES_URL is not")
+        return None
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, _postgres_admin_url: str | None, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    if _postgres_admin_url is None:
+        pytest.skip("no PostgreSQL server (set YIWANG_TEST_POSTGRES_URL; .ci/run does)")
+    name = f"yiwang_test_{secrets.token_hex(6)}"
+    admin = create_engine(_postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(_postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key=TEST_SECRET)
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    database = installation.initialise(settings)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def operator() -> Actor:
+    return Actor.operator()
+
+
+UserFactory = Callable[..., Actor]
+
+
+@pytest.fixture
+def make_user(database: Database) -> UserFactory:
+    """Create a user (and their department if needed) and return them as an actor."""
+
+    def make(username: str, *roles: str, department: str | None = None) -> Actor:
+        with database.session() as session:
+            if department is not None and not session.query(Department).filter_by(name=department).count():
+                accounts.create_department(session, Actor.operator(), department)
+            user = accounts.create_user(session, Actor.operator(), username, PASSWORD, roles or ("citizen",),
+                                        department)
+            return accounts.actor_for(user)
+
+    return make
+
+
+@pytest.fixture
+def client(settings: Settings, database: Database) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def token_for(database: Database, username: str, expires_in_days: int | None = None) -> str:
+    with database.session() as session:
+        return accounts.create_token(session, Actor.operator(), username, "test", expires_in_days)[1]
+
+
+def user_row(database: Database, username: str) -> User:
+    with database.read_session() as session:
+        return accounts.get_user(session, username)

@@ -1,0 +1,1 @@
+"""命令行 the `yiwang` command."""

@@ -1,0 +1,1 @@
+"""基础 core: settings, database, actors, authorization, the audit chain, validators, i18n, errors."""

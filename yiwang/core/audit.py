@@ -1,0 +1,260 @@
+"""审计链 the audit chain: append-only, each entry's hash covering its content and the previous entry's hash.
+
+Appends serialise on the chain head (a row lock on PostgreSQL, the write lock SQLite writers take up front), and a
+unique constraint on ``prev_hash`` makes a fork impossible even if that serialisation were ever bypassed.
+`verify` walks the chain and names the first entry that was edited, removed or moved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from yiwang.core import hashing
+from yiwang.core.authz import AccessRefused, Action, authorize
+from yiwang.core.db import AUDIT_ALGORITHM, is_writer
+from yiwang.core.errors import InvalidInput
+from yiwang.core.i18n import N_
+from yiwang.core.identity import Actor
+from yiwang.core.masking import mask
+from yiwang.core.models import AuditEntry, AuditHead
+
+GENESIS_HASH = "0" * 64
+HEAD_ID = 1
+RESULTS = ("success", "denied", "error")
+MAX_PAGE_SIZE = 500
+_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "department",
+    "action",
+    "resource_type",
+    "resource_id",
+    "purpose",
+    "result",
+    "detail",
+    "algorithm",
+    "prev_hash",
+)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What an append returns: where the entry sits in the chain."""
+
+    seq: int
+    entry_hash: str
+
+
+def _scrub(value: Any) -> Any:
+    """Mask ID numbers and phone numbers wherever they hide in free text: raw personal data is never logged."""
+    if isinstance(value, str):
+        return mask("free_text", value) or ""
+    if isinstance(value, Mapping):
+        return {str(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def canonical(entry: Mapping[str, Any]) -> bytes:
+    """The exact bytes an entry's hash covers: its fields as sorted, compact UTF-8 JSON."""
+    return json.dumps({name: entry[name] for name in _FIELDS}, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":")).encode("utf-8")
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    return hashing.hexdigest(str(entry["algorithm"]), canonical(entry))
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    resource_type: str = "",
+    resource_id: str = "",
+    purpose: str = "",
+    result: str = "success",
+    detail: Mapping[str, Any] | None = None,
+) -> AuditRecord:
+    """Append one entry in `session`'s transaction, so it commits or rolls back with the work it describes."""
+    if not is_writer(session):
+        raise RuntimeError("audit entries are appended in a writing session (Database.session())")
+    if result not in RESULTS:
+        raise ValueError(f"result must be one of {RESULTS}")
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == HEAD_ID).with_for_update()
+    ).one()
+    entry: dict[str, Any] = {
+        "seq": head.seq + 1,
+        "occurred_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "actor_id": actor.user_id,
+        "actor_name": actor.username,
+        "actor_role": actor.role_names,
+        "department": actor.department_name,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": _scrub(str(resource_id)),
+        "purpose": _scrub(purpose),
+        "result": result,
+        "detail": json.dumps(_scrub(dict(detail or {})), ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+        "algorithm": hashing.preferred(str(session.info.get(AUDIT_ALGORITHM, "auto"))),
+        "prev_hash": head.entry_hash,
+    }
+    entry["entry_hash"] = entry_hash(entry)
+    session.execute(insert(AuditEntry).values(**entry))
+    session.execute(
+        update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=entry["seq"], entry_hash=entry["entry_hash"])
+    )
+    return AuditRecord(seq=entry["seq"], entry_hash=entry["entry_hash"])
+
+
+def record_refusal(session: Session, refusal: Exception) -> None:
+    """Remember a refused attempt (called by `Database.session()` after rolling the refused work back)."""
+    if not isinstance(refusal, AccessRefused):
+        return
+    resource = refusal.resource
+    record(
+        session,
+        refusal.actor,
+        refusal.action,
+        resource_type=resource.type if resource else "",
+        resource_id=resource.id if resource else "",
+        result="denied",
+    )
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of walking the chain: `ok`, how many entries were checked, and the first bad one if any."""
+
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str = ""
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    template: str = ""
+
+    def message(self, translate: Callable[[str], str] = str) -> str:
+        """What went wrong, in the reader's language."""
+        return translate(self.template).format(seq=self.first_bad_seq, head=self.head_seq) if self.template else ""
+
+
+def _bad(checked: int, head_seq: int, seq: int, problem: str, template: str) -> VerifyReport:
+    return VerifyReport(ok=False, checked=checked, head_seq=head_seq, first_bad_seq=seq, problem=problem,
+                        template=template)
+
+
+def verify(session: Session, actor: Actor, progress: Callable[[int, int], None] | None = None,
+           batch: int = 20_000) -> VerifyReport:
+    """Walk the whole chain in order, recomputing every hash; stop at the first entry that does not fit."""
+    authorize(actor, Action.AUDIT_VERIFY)
+    head = session.execute(select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == HEAD_ID)).one_or_none()
+    if head is None:
+        return _bad(0, 0, 0, "audit.head_missing", N_("The audit chain head is missing"))
+    total = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    columns = [getattr(AuditEntry, name) for name in (*_FIELDS, "entry_hash")]
+    rows = session.execute(select(*columns).order_by(AuditEntry.seq).execution_options(yield_per=batch))
+    expected_seq, prev = 1, GENESIS_HASH
+    for row in rows:
+        entry = row._mapping
+        seq = entry["seq"]
+        if seq != expected_seq:
+            return _bad(expected_seq - 1, head.seq, expected_seq, "audit.seq_gap",
+                        N_("Entry {seq} is missing or out of place"))
+        if entry["prev_hash"] != prev:
+            return _bad(seq - 1, head.seq, seq, "audit.link_broken",
+                        N_("Entry {seq} does not link to the entry before it"))
+        if entry["algorithm"] not in hashing.ALGORITHMS or entry_hash(entry) != entry["entry_hash"]:
+            return _bad(seq - 1, head.seq, seq, "audit.hash_mismatch", N_("Entry {seq} was changed after it was written"))
+        prev = entry["entry_hash"]
+        expected_seq += 1
+        if progress is not None and seq % batch == 0:
+            progress(seq, total)
+    checked = expected_seq - 1
+    if progress is not None:
+        progress(checked, total)
+    if checked != head.seq or prev != head.entry_hash:
+        return _bad(checked, head.seq, checked + 1, "audit.head_mismatch",
+                    N_("Entries after {seq} were removed (the chain head says {head})"))
+    return VerifyReport(ok=True, checked=checked, head_seq=head.seq, head_hash=head.entry_hash)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What an auditor narrows the trail by; every field optional."""
+
+    actor_name: str | None = None
+    action: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    result: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _filtered(query: Select[Any], flt: AuditFilter) -> Select[Any]:
+    if flt.actor_name:
+        query = query.where(AuditEntry.actor_name == flt.actor_name)
+    if flt.action:
+        # "sharing." finds every sharing action; "user.create" finds exactly that one.
+        query = query.where(AuditEntry.action.startswith(flt.action, autoescape=True))
+    if flt.resource_type:
+        query = query.where(AuditEntry.resource_type == flt.resource_type)
+    if flt.resource_id:
+        query = query.where(AuditEntry.resource_id == flt.resource_id)
+    if flt.result:
+        if flt.result not in RESULTS:
+            raise InvalidInput("audit.bad_result", N_("Result must be one of: {choices}"), choices=", ".join(RESULTS))
+        query = query.where(AuditEntry.result == flt.result)
+    if flt.since:
+        query = query.where(AuditEntry.occurred_at >= flt.since.astimezone(UTC).isoformat(timespec="microseconds"))
+    if flt.until:
+        query = query.where(AuditEntry.occurred_at < flt.until.astimezone(UTC).isoformat(timespec="microseconds"))
+    return query
+
+
+def search(session: Session, actor: Actor, flt: AuditFilter, page: int = 1, page_size: int = 50) -> AuditPage:
+    """A page of the trail, newest first; reading the trail is itself recorded."""
+    authorize(actor, Action.AUDIT_READ)
+    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput("audit.bad_page", N_("Page must be ≥ 1 and page size between 1 and {max}"),
+                           max=MAX_PAGE_SIZE)
+    total = session.execute(_filtered(select(func.count()).select_from(AuditEntry), flt)).scalar_one()
+    entries = session.execute(
+        _filtered(select(AuditEntry), flt).order_by(AuditEntry.seq.desc()).offset((page - 1) * page_size)
+        .limit(page_size)
+    ).scalars().all()
+    record(session, actor, Action.AUDIT_READ, resource_type="audit_trail",
+           detail={k: str(v) for k, v in vars(flt).items() if v is not None} | {"page": page})
+    return AuditPage(list(entries), total, page, page_size)
+
+
+def iter_entries(session: Session, batch: int = 5_000) -> Iterator[AuditEntry]:
+    """Every entry in chain order, streamed (for exports)."""
+    yield from session.execute(
+        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
+    ).scalars()

@@ -1,0 +1,61 @@
+"""Domain errors: a stable code, an English message template (translated at the edge) and its parameters.
+
+Every layer raises these; only the web and CLI layers turn them into HTTP statuses or exit codes, in one place each.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """An error a user may see: `code` is stable (``dataset.not_found``), `message` is an English msgid."""
+
+    http_status: ClassVar[int] = 400
+
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.params = params
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.render()}"
+
+    def render(self, translate: Any = None) -> str:
+        """The message in the language of `translate` (a gettext callable), English when none is given."""
+        template = translate(self.message) if translate is not None else self.message
+        try:
+            return str(template).format(**self.params)
+        except (KeyError, IndexError, ValueError):
+            return str(template)
+
+
+class InvalidInput(DomainError):
+    """Input that breaks a rule (a malformed ID number, a bad setting value)."""
+
+    http_status = 422
+
+
+class AuthenticationRequired(DomainError):
+    """No valid credentials were presented."""
+
+    http_status = 401
+
+
+class PermissionDenied(DomainError):
+    """The actor is known but may not do this."""
+
+    http_status = 403
+
+
+class NotFound(DomainError):
+    """The resource does not exist (or the actor may not know it exists)."""
+
+    http_status = 404
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (a duplicate name)."""
+
+    http_status = 409

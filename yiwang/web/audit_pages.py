@@ -1,0 +1,42 @@
+"""The auditor's pages: the trail with filters and paging, and the chain's integrity."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import HTMLResponse, Response
+
+from yiwang.core import audit
+from yiwang.web.audit_api import AuditFilterDep
+from yiwang.web.deps import DatabaseDep, PageActor, SessionDep, TranslateDep
+from yiwang.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def show_audit_trail(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    flt: AuditFilterDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    found = audit.search(session, actor, flt, page, PAGE_SIZE)
+    query = {k: v for k, v in request.query_params.items() if k not in ("page", "lang") and v}
+
+    def page_url(number: int) -> str:
+        return "/audit?" + urlencode({**query, "page": number})
+
+    return render(request, "audit.html", actor, found=found, flt=flt, page_url=page_url, results=audit.RESULTS)
+
+
+@router.get("/audit/verify", response_class=HTMLResponse)
+def show_audit_verification(request: Request, actor: PageActor, database: DatabaseDep,
+                            translate: TranslateDep) -> Response:
+    with database.read_session() as session:
+        report = audit.verify(session, actor)
+    return render(request, "audit_verify.html", actor, report=report, message=report.message(translate))

@@ -1,0 +1,106 @@
+"""Request dependencies as `Annotated` aliases: sessions, the current actor, the language, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+from sqlalchemy.orm import Session
+
+from yiwang.core import accounts
+from yiwang.core.db import Database
+from yiwang.core.errors import AuthenticationRequired, PermissionDenied
+from yiwang.core.i18n import N_, Translate, translator
+from yiwang.core.identity import Actor
+from yiwang.core.models import User
+from yiwang.core.settings import Settings
+
+SESSION_USER = "uid"
+SESSION_CSRF = "csrf"
+CSRF_FIELD = "csrf_token"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def write_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    """A unit of work that commits when the handler returns (governed reads too: they append to the audit chain)."""
+    with database.session() as session:
+        yield session
+
+
+def read_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    with database.read_session() as session:
+        yield session
+
+
+def get_locale(request: Request) -> str:
+    return str(getattr(request.state, "locale", get_settings(request).default_locale))
+
+
+def get_translate(locale: Annotated[str, Depends(get_locale)]) -> Translate:
+    return translator(locale)
+
+
+def api_actor(request: Request, database: Annotated[Database, Depends(get_database)]) -> Actor:
+    """The actor behind an API call: a token in ``Authorization`` (CKAN style, bare or Bearer) or X-CKAN-API-Key."""
+    plaintext = accounts.token_from_header(request.headers.get("authorization")) or accounts.token_from_header(
+        request.headers.get("x-ckan-api-key"))
+    if plaintext is None:
+        raise AuthenticationRequired("token.missing", N_("Send your API token in the Authorization header"))
+    with database.read_session() as session:
+        check = accounts.check_token(session, plaintext)
+    if check.needs_touch:
+        with database.session() as session:
+            accounts.touch_token(session, check.token_id)
+    return check.actor
+
+
+def page_actor(request: Request, database: Annotated[Database, Depends(get_database)]) -> Actor:
+    """The signed-in web user, or the anonymous actor."""
+    user_id = request.session.get(SESSION_USER)
+    if not isinstance(user_id, int):
+        return Actor.anonymous()
+    with database.read_session() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.is_active:
+            request.session.clear()
+            return Actor.anonymous()
+        return accounts.actor_for(user)
+
+
+def csrf_token(request: Request) -> str:
+    """This browser session's CSRF token, made on first use."""
+    token = request.session.get(SESSION_CSRF)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+    """Every form post carries the session's CSRF token; a cross-site post does not know it."""
+    expected = request.session.get(SESSION_CSRF)
+    if not isinstance(expected, str) or not hmac.compare_digest(expected, csrf_token):
+        raise PermissionDenied("csrf.invalid", N_("The form expired or came from another site: reload and try again"))
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SessionDep = Annotated[Session, Depends(write_session)]
+ReadSessionDep = Annotated[Session, Depends(read_session)]
+ApiActor = Annotated[Actor, Depends(api_actor)]
+PageActor = Annotated[Actor, Depends(page_actor)]
+LocaleDep = Annotated[str, Depends(get_locale)]
+TranslateDep = Annotated[Translate, Depends(get_translate)]
+CsrfChecked = Depends(check_csrf)

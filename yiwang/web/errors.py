@@ -1,0 +1,86 @@
+"""The one place where errors become HTTP: JSON ``{"error": {"code", "message"}}`` for the API, a page otherwise.
+
+No stack trace ever reaches a user; unexpected errors are logged on the server with a reference shown to the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from yiwang.core.errors import AuthenticationRequired, DomainError
+from yiwang.core.i18n import N_, Translate, translator
+from yiwang.core.identity import Actor
+from yiwang.web.templating import render
+
+logger = logging.getLogger("yiwang.web")
+
+HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    404: ("http.not_found", N_("This page does not exist")),
+    405: ("http.method_not_allowed", N_("This method is not allowed here")),
+    413: ("http.too_large", N_("The request is too large")),
+}
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path == "/healthz" or "application/json" in request.headers.get("accept", "")
+
+
+def error_response(request: Request, status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> Response:
+    if wants_json(request):
+        return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    response = render(request, "error.html", Actor.anonymous(), status_code=status, code=code, message=message,
+                      status=status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _translate(request: Request) -> Translate:
+    return translator(str(getattr(request.state, "locale", "zh_CN")))
+
+
+async def handle_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    if isinstance(exc, AuthenticationRequired) and not wants_json(request) and request.method == "GET":
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    headers = {"WWW-Authenticate": 'Bearer realm="yiwang"'} if isinstance(exc, AuthenticationRequired) else None
+    return error_response(request, exc.http_status, exc.code, exc.render(_translate(request)), headers)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = HTTP_MESSAGES.get(exc.status_code, (f"http.{exc.status_code}", N_("The request failed")))
+    return error_response(request, exc.status_code, code, _translate(request)(message),
+                          dict(exc.headers) if exc.headers else None)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    fields = ", ".join(".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+                       for err in exc.errors())
+    message = _translate(request)(N_("Some input is missing or malformed: {fields}")).format(fields=fields)
+    return error_response(request, 422, "request.invalid", message)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    reference = secrets.token_hex(4)
+    logger.error("unexpected error %s on %s %s", reference, request.method, request.url.path, exc_info=exc)
+    message = _translate(request)(N_("Something went wrong on our side (reference {reference})")).format(
+        reference=reference)
+    return error_response(request, 500, "server.error", message)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, handle_domain_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(Exception, handle_unexpected)

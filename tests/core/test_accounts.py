@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import PASSWORD, UserFactory, user_row
 from sqlalchemy import select, update
 
 from yiwang.core import accounts, audit
@@ -13,8 +14,6 @@ from yiwang.core.db import Database
 from yiwang.core.errors import AuthenticationRequired, Conflict, InvalidInput, NotFound
 from yiwang.core.identity import Actor, Role
 from yiwang.core.models import ApiToken, AuditEntry
-
-from conftest import PASSWORD, UserFactory, user_row
 
 
 def test_departments_are_created_with_a_checked_division_code(database: Database, operator: Actor) -> None:
@@ -106,8 +105,15 @@ def test_tokens_are_hashed_shown_once_and_resolve_to_their_user(database: Databa
     assert check.actor.username == "lin" and check.needs_touch
 
 
-@pytest.mark.parametrize("state, code", [("revoked", "token.revoked"), ("expired", "token.expired"),
-                                         ("unknown", "token.invalid"), ("disabled", "user.inactive")])
+@pytest.mark.parametrize(
+    "state, code",
+    [
+        ("revoked", "token.revoked"),
+        ("expired", "token.expired"),
+        ("unknown", "token.invalid"),
+        ("disabled", "user.inactive"),
+    ],
+)
 def test_bad_tokens_get_a_precise_401(database: Database, make_user: UserFactory, state: str, code: str) -> None:
     owner = make_user("he", "citizen")
     with database.session() as session:
@@ -149,7 +155,9 @@ def test_only_owners_and_admins_manage_tokens(database: Database, make_user: Use
         assert audit.verify(session, Actor.operator()).ok
 
 
-@pytest.mark.parametrize("header, expected", [(None, None), ("", None), ("yw_abc", "yw_abc"),
-                                              ("Bearer yw_abc", "yw_abc"), ("bearer  yw_abc ", "yw_abc")])
+@pytest.mark.parametrize(
+    "header, expected",
+    [(None, None), ("", None), ("yw_abc", "yw_abc"), ("Bearer yw_abc", "yw_abc"), ("bearer  yw_abc ", "yw_abc")],
+)
 def test_token_header_forms(header: str | None, expected: str | None) -> None:
     assert accounts.token_from_header(header) == expected

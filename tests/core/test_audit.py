@@ -17,8 +17,14 @@ from yiwang.core.models import AuditEntry, AuditHead
 def append(database: Database, count: int, actor: Actor | None = None) -> None:
     with database.session() as session:
         for i in range(count):
-            audit.record(session, actor or Actor.operator(), "test.event", resource_type="thing", resource_id=str(i),
-                         detail={"i": i})
+            audit.record(
+                session,
+                actor or Actor.operator(),
+                "test.event",
+                resource_type="thing",
+                resource_id=str(i),
+                detail={"i": i},
+            )
 
 
 def check(database: Database) -> audit.VerifyReport:
@@ -52,8 +58,10 @@ def test_sha256_can_be_chosen_and_both_verify_in_one_chain(settings, database: D
     assert check(database).ok
 
 
-@pytest.mark.parametrize("column, value", [("action", "user.delete"), ("actor_name", "someone-else"),
-                                           ("result", "denied"), ("detail", '{"i":99}')])
+@pytest.mark.parametrize(
+    "column, value",
+    [("action", "user.delete"), ("actor_name", "someone-else"), ("result", "denied"), ("detail", '{"i":99}')],
+)
 def test_an_edited_entry_is_named(database: Database, column: str, value: str) -> None:
     append(database, 10)
     with database.session() as session:
@@ -69,8 +77,11 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(database: Database)
         row = session.execute(select(AuditEntry).where(AuditEntry.seq == 4)).scalar_one()
         fields = {c: getattr(row, c) for c in audit._FIELDS}
         fields["action"] = "covered.up"
-        session.execute(update(AuditEntry).where(AuditEntry.seq == 4)
-                        .values(action="covered.up", entry_hash=audit.entry_hash(fields)))
+        session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.seq == 4)
+            .values(action="covered.up", entry_hash=audit.entry_hash(fields))
+        )
     report = check(database)
     assert not report.ok and report.first_bad_seq == 5 and report.problem == "audit.link_broken"
 
@@ -121,8 +132,14 @@ def test_entries_are_appended_only_in_writing_sessions(database: Database) -> No
 
 def test_personal_data_is_masked_before_it_is_written(database: Database) -> None:
     with database.session() as session:
-        audit.record(session, Actor.operator(), "test.lookup", resource_id="11010519491231002X",
-                     purpose="核验 11010519491231002X", detail={"phone": "13812345678", "nested": ["11010519491231002X"]})
+        audit.record(
+            session,
+            Actor.operator(),
+            "test.lookup",
+            resource_id="11010519491231002X",
+            purpose="核验 11010519491231002X",
+            detail={"phone": "13812345678", "nested": ["11010519491231002X"]},
+        )
     with database.read_session() as session:
         entry = session.scalars(select(AuditEntry)).one()
     raw = entry.resource_id + entry.purpose + entry.detail

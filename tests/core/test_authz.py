@@ -43,7 +43,7 @@ def test_every_action_has_an_expectation_and_a_rule() -> None:
 @pytest.mark.parametrize("owner", ["other", "own"])
 def test_role_against_action(action: str, role: Role, owner: str) -> None:
     others_allowed, own_allowed = EXPECTED[action]
-    allowed = (own_allowed if owner == "own" else others_allowed)
+    allowed = own_allowed if owner == "own" else others_allowed
     resource = Resource("thing", "1", owner_user_id=ME if owner == "own" else OTHER)
     assert can(actor(role), action, resource) is (role in allowed)
     if role in allowed:

@@ -32,13 +32,16 @@ def test_a_config_file_is_read_and_the_environment_wins(monkeypatch: pytest.Monk
     assert settings.port == 9100 and settings.default_locale == "en"
 
 
-@pytest.mark.parametrize("name, value, words", [
-    ("YIWANG_PORT", "eighty", "port"),
-    ("YIWANG_PORT", "70000", "port"),
-    ("YIWANG_DATABASE_URL", "mysql://x", "database_url"),
-    ("YIWANG_ENVIRONMENT", "staging", "environment"),
-    ("YIWANG_SECRET_KEY", "short", "secret_key"),
-])
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("YIWANG_PORT", "eighty", "port"),
+        ("YIWANG_PORT", "70000", "port"),
+        ("YIWANG_DATABASE_URL", "mysql://x", "database_url"),
+        ("YIWANG_ENVIRONMENT", "staging", "environment"),
+        ("YIWANG_SECRET_KEY", "short", "secret_key"),
+    ],
+)
 def test_bad_values_get_one_clear_error(monkeypatch: pytest.MonkeyPatch, name: str, value: str, words: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(InvalidInput) as bad:

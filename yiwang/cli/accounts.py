@@ -17,8 +17,12 @@ token_app = typer.Typer(cls=ErrorReportingGroup, help="API 令牌 API tokens.", 
 
 PasswordOption = Annotated[
     str,
-    typer.Option(prompt="密码 Password", hide_input=True, confirmation_prompt=True,
-                 help="密码 Password (asked for when not given; at least 8 characters)."),
+    typer.Option(
+        prompt="密码 Password",
+        hide_input=True,
+        confirmation_prompt=True,
+        help="密码 Password (asked for when not given; at least 8 characters).",
+    ),
 ]
 
 
@@ -31,8 +35,10 @@ def add_user(
     ctx: typer.Context,
     username: str,
     password: PasswordOption,
-    role: Annotated[list[str], typer.Option("--role", help="角色 Role: admin, dept_staff, auditor, enterprise, "
-                                                              "citizen (repeatable).")],
+    role: Annotated[
+        list[str],
+        typer.Option("--role", help="角色 Role: admin, dept_staff, auditor, enterprise, citizen (repeatable)."),
+    ],
     department: Annotated[str | None, typer.Option(help="所属部门名称 Department name.")] = None,
     display_name: Annotated[str, typer.Option(help="显示名 Display name.")] = "",
 ) -> None:
@@ -46,12 +52,18 @@ def add_user(
 def list_users(ctx: typer.Context) -> None:
     """用户列表 List users."""
     with state(ctx).database() as database, database.session() as session:
-        table = Table("用户名 username", "显示名 name", "角色 roles", "部门 department", "启用 active",
-                      "最近登录 last login")
+        table = Table(
+            "用户名 username", "显示名 name", "角色 roles", "部门 department", "启用 active", "最近登录 last login"
+        )
         for user in accounts.list_users(session, Actor.operator()):
-            table.add_row(user.username, user.display_name, ", ".join(r.role for r in user.roles),
-                          user.department.name if user.department else "—", "✓" if user.is_active else "✗",
-                          _when(user.last_login_at))
+            table.add_row(
+                user.username,
+                user.display_name,
+                ", ".join(r.role for r in user.roles),
+                user.department.name if user.department else "—",
+                "✓" if user.is_active else "✗",
+                _when(user.last_login_at),
+            )
         console.print(table)
 
 
@@ -96,8 +108,10 @@ def create_token(
     with state(ctx).database() as database, database.session() as session:
         token, plaintext = accounts.create_token(session, Actor.operator(), username, name, expires_days)
         expiry = _when(token.expires_at) if token.expires_at else "不过期 never"
-        console.print(f"[green]✓[/] 令牌 #{token.id} token for [bold]{username}[/], 到期 expires: {expiry}. "
-                      "请妥善保存，仅显示一次 Keep it safe: it is shown only once.")
+        console.print(
+            f"[green]✓[/] 令牌 #{token.id} token for [bold]{username}[/], 到期 expires: {expiry}. "
+            "请妥善保存，仅显示一次 Keep it safe: it is shown only once."
+        )
     typer.echo(plaintext)
 
 
@@ -105,10 +119,19 @@ def create_token(
 def list_tokens(ctx: typer.Context, username: str) -> None:
     """令牌列表 List a user's tokens (never the tokens themselves)."""
     with state(ctx).database() as database, database.session() as session:
-        table = Table("id", "前缀 prefix", "用途 name", "创建 created", "到期 expires", "吊销 revoked", "最近使用 last used")
+        table = Table(
+            "id", "前缀 prefix", "用途 name", "创建 created", "到期 expires", "吊销 revoked", "最近使用 last used"
+        )
         for token in accounts.list_tokens(session, Actor.operator(), username):
-            table.add_row(str(token.id), token.prefix + "…", token.name, _when(token.created_at),
-                          _when(token.expires_at), _when(token.revoked_at), _when(token.last_used_at))
+            table.add_row(
+                str(token.id),
+                token.prefix + "…",
+                token.name,
+                _when(token.created_at),
+                _when(token.expires_at),
+                _when(token.revoked_at),
+                _when(token.last_used_at),
+            )
         console.print(table)
 
 

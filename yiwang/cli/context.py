@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -24,7 +23,7 @@ EXIT_CHECK_FAILED = 1
 EXIT_REFUSED = 2
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def bilingual(message: str) -> str:
@@ -43,7 +42,7 @@ def report_error(error: DomainError) -> None:
 class ErrorReportingGroup(TyperGroup):
     """Turns domain errors raised by any sub-command into a clear two-language message and exit code 2."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click; its Context type is private
         try:
             return super().invoke(ctx)
         except DomainError as error:

@@ -28,6 +28,7 @@ app.add_typer(accounts_cli.department_app, name="department")
 app.add_typer(accounts_cli.token_app, name="token")
 app.add_typer(audit_cli.app, name="audit")
 
+
 class DemoSize(StrEnum):
     SMALL = "small"
     MEDIUM = "medium"
@@ -86,16 +87,26 @@ def _serve(settings: Settings) -> None:
 
     from yiwang.web.app import create_app
 
-    console.print(f"一网 yiwang → [bold link=http://{settings.host}:{settings.port}/]http://{settings.host}:{settings.port}/[/]")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                proxy_headers=False, server_header=False)
+    console.print(
+        f"一网 yiwang → [bold link=http://{settings.host}:{settings.port}/]http://{settings.host}:{settings.port}/[/]"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        proxy_headers=False,
+        server_header=False,
+    )
 
 
 @app.command()
 def demo(
     ctx: typer.Context,
     seed: Annotated[int, typer.Option(help="随机种子 Seed: the same seed gives the same data.")] = 1,
-    size: Annotated[DemoSize, typer.Option(help="规模 Size: small (tests), medium, large (benchmarks).")] = DemoSize.SMALL,
+    size: Annotated[
+        DemoSize, typer.Option(help="规模 Size: small (tests), medium, large (benchmarks).")
+    ] = DemoSize.SMALL,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="加载后启动服务 Serve when loaded.")] = True,
     host: Annotated[str | None, typer.Option(help="监听地址 Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="端口 Port.", min=1, max=65535)] = None,
@@ -105,8 +116,14 @@ def demo(
     from yiwang.demo.load import load_demo
 
     settings = state(ctx).settings()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("生成演示数据 generating", total=None)
 
         def progress(name: str, done: int, total: int) -> None:

@@ -45,8 +45,14 @@ def create_department(session: Session, actor: Actor, name: str, division_code: 
     department = Department(name=name, division_code=division_code or None)
     session.add(department)
     session.flush()
-    audit.record(session, actor, Action.DEPARTMENT_CREATE, resource_type="department", resource_id=name,
-                 detail={"division_code": division_code or ""})
+    audit.record(
+        session,
+        actor,
+        Action.DEPARTMENT_CREATE,
+        resource_type="department",
+        resource_id=name,
+        detail={"division_code": division_code or ""},
+    )
     return department
 
 
@@ -73,8 +79,12 @@ def parse_roles(names: Iterable[str]) -> frozenset[Role]:
         try:
             chosen.add(Role(name.strip()))
         except ValueError:
-            raise InvalidInput("role.unknown", N_("Unknown role {role}; choose from {choices}"), role=name,
-                               choices=", ".join(r.value for r in Role)) from None
+            raise InvalidInput(
+                "role.unknown",
+                N_("Unknown role {role}; choose from {choices}"),
+                role=name,
+                choices=", ".join(r.value for r in Role),
+            ) from None
     if not chosen:
         raise InvalidInput("role.missing", N_("A user needs at least one role"))
     return frozenset(chosen)
@@ -111,8 +121,7 @@ def create_user(
     """Create a user; department staff must belong to a department."""
     authorize(actor, Action.USER_CREATE)
     if not USERNAME_PATTERN.match(username):
-        raise InvalidInput("user.bad_username",
-                           N_("A username has 2 to 64 letters, digits or the characters . _ - @"))
+        raise InvalidInput("user.bad_username", N_("A username has 2 to 64 letters, digits or the characters . _ - @"))
     chosen = parse_roles(roles)
     department = get_department(session, department_name) if department_name else None
     if Role.DEPT_STAFF in chosen and department is None:
@@ -128,8 +137,14 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(session, actor, Action.USER_CREATE, resource_type="user", resource_id=username,
-                 detail={"roles": sorted(chosen), "department": department.name if department else ""})
+    audit.record(
+        session,
+        actor,
+        Action.USER_CREATE,
+        resource_type="user",
+        resource_id=username,
+        detail={"roles": sorted(chosen), "department": department.name if department else ""},
+    )
     return user
 
 
@@ -164,31 +179,58 @@ class LoginOutcome:
         return self.actor
 
 
-def login(session: Session, username: str, password: str, *, max_failures: int = 5,
-          lock_minutes: int = 15, via: str = "web") -> LoginOutcome:
+def login(
+    session: Session, username: str, password: str, *, max_failures: int = 5, lock_minutes: int = 15, via: str = "web"
+) -> LoginOutcome:
     """Check a password; count failures and lock the account for a while after too many in a row."""
     wrong = AuthenticationRequired("auth.failed", N_("Wrong username or password"))
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         credentials.verify_password(_dummy_hash(), password)  # same cost as a real check: no username probing
-        audit.record(session, Actor(None, username[:64] or "?", via=via), "auth.login", resource_type="user",
-                     resource_id=username[:64], result="denied", detail={"reason": "unknown_user"})
+        audit.record(
+            session,
+            Actor(None, username[:64] or "?", via=via),
+            "auth.login",
+            resource_type="user",
+            resource_id=username[:64],
+            result="denied",
+            detail={"reason": "unknown_user"},
+        )
         return LoginOutcome(None, wrong)
     now = _now()
     if user.locked_until is not None and user.locked_until > now:
-        audit.record(session, actor_for(user, via), "auth.login", resource_type="user", resource_id=username,
-                     result="denied", detail={"reason": "locked"})
+        audit.record(
+            session,
+            actor_for(user, via),
+            "auth.login",
+            resource_type="user",
+            resource_id=username,
+            result="denied",
+            detail={"reason": "locked"},
+        )
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return LoginOutcome(None, AuthenticationRequired(
-            "auth.locked", N_("Too many failed sign-ins: this account is locked for {minutes} more minutes"),
-            minutes=minutes))
+        return LoginOutcome(
+            None,
+            AuthenticationRequired(
+                "auth.locked",
+                N_("Too many failed sign-ins: this account is locked for {minutes} more minutes"),
+                minutes=minutes,
+            ),
+        )
     if not user.is_active or not credentials.verify_password(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= max_failures:
             user.locked_until = now + timedelta(minutes=lock_minutes)
             user.failed_logins = 0
-        audit.record(session, actor_for(user, via), "auth.login", resource_type="user", resource_id=username,
-                     result="denied", detail={"reason": "inactive" if not user.is_active else "wrong_password"})
+        audit.record(
+            session,
+            actor_for(user, via),
+            "auth.login",
+            resource_type="user",
+            resource_id=username,
+            result="denied",
+            detail={"reason": "inactive" if not user.is_active else "wrong_password"},
+        )
         return LoginOutcome(None, wrong)
     if credentials.needs_rehash(user.password_hash):
         user.password_hash = credentials.hash_password(password)
@@ -208,8 +250,9 @@ def _dummy_hash() -> str:
 # --- API tokens ----------------------------------------------------------------------------------------------------
 
 
-def create_token(session: Session, actor: Actor, username: str, name: str = "",
-                 expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+def create_token(
+    session: Session, actor: Actor, username: str, name: str = "", expires_in_days: int | None = None
+) -> tuple[ApiToken, str]:
     """Make an API token for `username`; returns the stored record and the token, which is shown only now."""
     require_signed_in(actor)
     user = get_user(session, username)
@@ -226,8 +269,14 @@ def create_token(session: Session, actor: Actor, username: str, name: str = "",
     )
     session.add(token)
     session.flush()
-    audit.record(session, actor, Action.TOKEN_CREATE, resource_type="api_token", resource_id=str(token.id),
-                 detail={"user": username, "expires_in_days": expires_in_days or 0})
+    audit.record(
+        session,
+        actor,
+        Action.TOKEN_CREATE,
+        resource_type="api_token",
+        resource_id=str(token.id),
+        detail={"user": username, "expires_in_days": expires_in_days or 0},
+    )
     return token, made.plaintext
 
 
@@ -277,8 +326,9 @@ def check_token(session: Session, plaintext: str) -> TokenCheck:
     if token.revoked_at is not None:
         raise AuthenticationRequired("token.revoked", N_("The API token was revoked"))
     if token.expires_at is not None and token.expires_at <= now:
-        raise AuthenticationRequired("token.expired", N_("The API token expired on {date}"),
-                                     date=token.expires_at.date().isoformat())
+        raise AuthenticationRequired(
+            "token.expired", N_("The API token expired on {date}"), date=token.expires_at.date().isoformat()
+        )
     if not token.user.is_active:
         raise AuthenticationRequired("user.inactive", N_("This account is disabled"))
     stale = token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL

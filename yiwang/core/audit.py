@@ -8,10 +8,10 @@ unique constraint on ``prev_hash`` makes a fork impossible even if that serialis
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -68,8 +68,9 @@ def _scrub(value: Any) -> Any:
 
 def canonical(entry: Mapping[str, Any]) -> bytes:
     """The exact bytes an entry's hash covers: its fields as sorted, compact UTF-8 JSON."""
-    return json.dumps({name: entry[name] for name in _FIELDS}, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":")).encode("utf-8")
+    return json.dumps(
+        {name: entry[name] for name in _FIELDS}, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    ).encode("utf-8")
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
@@ -152,12 +153,14 @@ class VerifyReport:
 
 
 def _bad(checked: int, head_seq: int, seq: int, problem: str, template: str) -> VerifyReport:
-    return VerifyReport(ok=False, checked=checked, head_seq=head_seq, first_bad_seq=seq, problem=problem,
-                        template=template)
+    return VerifyReport(
+        ok=False, checked=checked, head_seq=head_seq, first_bad_seq=seq, problem=problem, template=template
+    )
 
 
-def verify(session: Session, actor: Actor, progress: Callable[[int, int], None] | None = None,
-           batch: int = 20_000) -> VerifyReport:
+def verify(
+    session: Session, actor: Actor, progress: Callable[[int, int], None] | None = None, batch: int = 20_000
+) -> VerifyReport:
     """Walk the whole chain in order, recomputing every hash; stop at the first entry that does not fit."""
     authorize(actor, Action.AUDIT_VERIFY)
     head = session.execute(select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == HEAD_ID)).one_or_none()
@@ -166,28 +169,44 @@ def verify(session: Session, actor: Actor, progress: Callable[[int, int], None] 
     total = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
     columns = [getattr(AuditEntry, name) for name in (*_FIELDS, "entry_hash")]
     rows = session.execute(select(*columns).order_by(AuditEntry.seq).execution_options(yield_per=batch))
-    expected_seq, prev = 1, GENESIS_HASH
-    for row in rows:
-        entry = row._mapping
-        seq = entry["seq"]
-        if seq != expected_seq:
-            return _bad(expected_seq - 1, head.seq, expected_seq, "audit.seq_gap",
-                        N_("Entry {seq} is missing or out of place"))
-        if entry["prev_hash"] != prev:
-            return _bad(seq - 1, head.seq, seq, "audit.link_broken",
-                        N_("Entry {seq} does not link to the entry before it"))
-        if entry["algorithm"] not in hashing.ALGORITHMS or entry_hash(entry) != entry["entry_hash"]:
-            return _bad(seq - 1, head.seq, seq, "audit.hash_mismatch", N_("Entry {seq} was changed after it was written"))
-        prev = entry["entry_hash"]
-        expected_seq += 1
-        if progress is not None and seq % batch == 0:
-            progress(seq, total)
+    try:
+        expected_seq, prev = 1, GENESIS_HASH
+        for row in rows:
+            entry = cast(Mapping[str, Any], row._mapping)
+            seq = entry["seq"]
+            if seq != expected_seq:
+                return _bad(
+                    expected_seq - 1,
+                    head.seq,
+                    expected_seq,
+                    "audit.seq_gap",
+                    N_("Entry {seq} is missing or out of place"),
+                )
+            if entry["prev_hash"] != prev:
+                return _bad(
+                    seq - 1, head.seq, seq, "audit.link_broken", N_("Entry {seq} does not link to the entry before it")
+                )
+            if entry["algorithm"] not in hashing.ALGORITHMS or entry_hash(entry) != entry["entry_hash"]:
+                return _bad(
+                    seq - 1, head.seq, seq, "audit.hash_mismatch", N_("Entry {seq} was changed after it was written")
+                )
+            prev = entry["entry_hash"]
+            expected_seq += 1
+            if progress is not None and seq % batch == 0:
+                progress(seq, total)
+    finally:
+        rows.close()  # a PostgreSQL server-side cursor must be closed even when we stop early
     checked = expected_seq - 1
     if progress is not None:
         progress(checked, total)
     if checked != head.seq or prev != head.entry_hash:
-        return _bad(checked, head.seq, checked + 1, "audit.head_mismatch",
-                    N_("Entries after {seq} were removed (the chain head says {head})"))
+        return _bad(
+            checked,
+            head.seq,
+            checked + 1,
+            "audit.head_mismatch",
+            N_("Entries after {seq} were removed (the chain head says {head})"),
+        )
     return VerifyReport(ok=True, checked=checked, head_seq=head.seq, head_hash=head.entry_hash)
 
 
@@ -241,20 +260,44 @@ def search(session: Session, actor: Actor, flt: AuditFilter, page: int = 1, page
     """A page of the trail, newest first; reading the trail is itself recorded."""
     authorize(actor, Action.AUDIT_READ)
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInput("audit.bad_page", N_("Page must be ≥ 1 and page size between 1 and {max}"),
-                           max=MAX_PAGE_SIZE)
+        raise InvalidInput(
+            "audit.bad_page", N_("Page must be ≥ 1 and page size between 1 and {max}"), max=MAX_PAGE_SIZE
+        )
     total = session.execute(_filtered(select(func.count()).select_from(AuditEntry), flt)).scalar_one()
-    entries = session.execute(
-        _filtered(select(AuditEntry), flt).order_by(AuditEntry.seq.desc()).offset((page - 1) * page_size)
-        .limit(page_size)
-    ).scalars().all()
-    record(session, actor, Action.AUDIT_READ, resource_type="audit_trail",
-           detail={k: str(v) for k, v in vars(flt).items() if v is not None} | {"page": page})
+    entries = (
+        session.execute(
+            _filtered(select(AuditEntry), flt)
+            .order_by(AuditEntry.seq.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+        .scalars()
+        .all()
+    )
+    record(
+        session,
+        actor,
+        Action.AUDIT_READ,
+        resource_type="audit_trail",
+        detail={k: str(v) for k, v in vars(flt).items() if v is not None} | {"page": page},
+    )
     return AuditPage(list(entries), total, page, page_size)
 
 
-def iter_entries(session: Session, batch: int = 5_000) -> Iterator[AuditEntry]:
-    """Every entry in chain order, streamed (for exports)."""
-    yield from session.execute(
-        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
-    ).scalars()
+@dataclass(frozen=True)
+class DailyCount:
+    day: str
+    result: str
+    count: int
+
+
+def daily_counts(session: Session, actor: Actor, days: int = 30) -> list[DailyCount]:
+    """Entries per UTC day and result over the last `days` days, oldest first (for the auditor's chart)."""
+    authorize(actor, Action.AUDIT_READ)
+    since = (datetime.now(UTC) - timedelta(days=days - 1)).date().isoformat()
+    day = func.substr(AuditEntry.occurred_at, 1, 10)
+    rows = session.execute(
+        select(day, AuditEntry.result, func.count()).where(AuditEntry.occurred_at >= since)
+        .group_by(day, AuditEntry.result).order_by(day, AuditEntry.result)
+    ).all()
+    return [DailyCount(str(d), str(r), int(c)) for d, r, c in rows]

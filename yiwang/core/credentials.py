@@ -21,11 +21,13 @@ _hasher = PasswordHasher()
 def check_password_strength(password: str) -> None:
     """Refuse passwords too short or too long to be sensible (length is what matters most)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password.too_short", N_("A password needs at least {min} characters"),
-                           min=MIN_PASSWORD_LENGTH)
+        raise InvalidInput(
+            "password.too_short", N_("A password needs at least {min} characters"), min=MIN_PASSWORD_LENGTH
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput("password.too_long", N_("A password may have at most {max} characters"),
-                           max=MAX_PASSWORD_LENGTH)
+        raise InvalidInput(
+            "password.too_long", N_("A password may have at most {max} characters"), max=MAX_PASSWORD_LENGTH
+        )
 
 
 def hash_password(password: str) -> str:

@@ -99,7 +99,7 @@ class Database:
                     writer.commit()
                 raise
             finally:
-                session.rollback()
+                session.close()  # ends the read transaction; unlike rollback, keeps loaded objects readable
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""

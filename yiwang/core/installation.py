@@ -21,8 +21,12 @@ def initialise(settings: Settings) -> Database:
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidInput("data_dir.unusable", N_("Cannot create the data directory {path}: {reason}"),
-                           path=str(settings.data_dir), reason=exc.strerror or str(exc)) from None
+        raise InvalidInput(
+            "data_dir.unusable",
+            N_("Cannot create the data directory {path}: {reason}"),
+            path=str(settings.data_dir),
+            reason=exc.strerror or str(exc),
+        ) from None
     check_data_dir(settings)
     ensure_secret_file(settings)
     database = database_for(settings)
@@ -34,12 +38,18 @@ def check_data_dir(settings: Settings) -> Path:
     """The data directory, or a clear error if it is missing or not writable."""
     path = settings.data_dir
     if not path.is_dir():
-        raise InvalidInput("data_dir.missing",
-                           N_("The data directory {path} does not exist: run `yiwang init` (or `yiwang demo`) first"),
-                           path=str(path))
+        raise InvalidInput(
+            "data_dir.missing",
+            N_("The data directory {path} does not exist: run `yiwang init` (or `yiwang demo`) first"),
+            path=str(path),
+        )
     if not os.access(path, os.W_OK | os.X_OK):
-        raise InvalidInput("data_dir.unusable", N_("Cannot create the data directory {path}: {reason}"),
-                           path=str(path), reason="not writable")
+        raise InvalidInput(
+            "data_dir.unusable",
+            N_("Cannot create the data directory {path}: {reason}"),
+            path=str(path),
+            reason="not writable",
+        )
     return path
 
 
@@ -49,6 +59,5 @@ def open_installation(settings: Settings) -> Database:
     database = database_for(settings)
     if migrate.current_revision(database) != migrate.head_revision():
         database.dispose()
-        raise InvalidInput("database.outdated",
-                           N_("The database schema is not up to date: run `yiwang migrate`"))
+        raise InvalidInput("database.outdated", N_("The database schema is not up to date: run `yiwang migrate`"))
     return database

@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
+        if not isinstance(value, datetime):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -122,7 +122,9 @@ class AuditEntry(Base):
     __tablename__ = "audit_entries"
     __table_args__ = (UniqueConstraint("prev_hash"),)
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     occurred_at: Mapped[str] = mapped_column(String(32), index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_name: Mapped[str] = mapped_column(String(100))

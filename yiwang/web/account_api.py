@@ -24,8 +24,9 @@ class Profile(BaseModel):
 
 class TokenIn(BaseModel):
     name: str = Field("", max_length=100, description="用途说明 What the token is for.")
-    expires_in_days: int | None = Field(None, ge=1, le=accounts.MAX_TOKEN_DAYS,
-                                        description="有效天数 Days until expiry; null for none.")
+    expires_in_days: int | None = Field(
+        None, ge=1, le=accounts.MAX_TOKEN_DAYS, description="有效天数 Days until expiry; null for none."
+    )
 
 
 class TokenPublic(BaseModel):
@@ -39,8 +40,15 @@ class TokenPublic(BaseModel):
 
     @classmethod
     def of(cls, token: ApiToken) -> TokenPublic:
-        return cls(id=token.id, name=token.name, prefix=token.prefix, created_at=token.created_at,
-                   expires_at=token.expires_at, revoked_at=token.revoked_at, last_used_at=token.last_used_at)
+        return cls(
+            id=token.id,
+            name=token.name,
+            prefix=token.prefix,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+            last_used_at=token.last_used_at,
+        )
 
 
 class TokenCreated(TokenPublic):
@@ -65,8 +73,12 @@ class UserPublic(BaseModel):
 def read_me(actor: ApiActor) -> Profile:
     """The user behind the token: name, department and roles."""
     authorize(actor, Action.PROFILE_READ)
-    return Profile(username=actor.username, display_name=actor.display_name,
-                   department=actor.department_name or None, roles=sorted(actor.roles))
+    return Profile(
+        username=actor.username,
+        display_name=actor.display_name,
+        department=actor.department_name or None,
+        roles=sorted(actor.roles),
+    )
 
 
 @router.get("/tokens", response_model=list[TokenPublic], summary="我的令牌 My API tokens")
@@ -91,14 +103,22 @@ def revoke_my_token(token_id: int, actor: ApiActor, session: SessionDep) -> Toke
 @router.get("/departments", response_model=list[DepartmentPublic], summary="部门列表 Departments")
 def list_departments(actor: ApiActor, session: SessionDep) -> list[DepartmentPublic]:
     """Every department with its division code."""
-    return [DepartmentPublic(name=d.name, division_code=d.division_code)
-            for d in accounts.list_departments(session, actor)]
+    return [
+        DepartmentPublic(name=d.name, division_code=d.division_code) for d in accounts.list_departments(session, actor)
+    ]
 
 
 @router.get("/users", response_model=list[UserPublic], summary="用户列表 Users (admin)")
 def list_users(actor: ApiActor, session: SessionDep) -> list[UserPublic]:
     """Every user account; data administrators only."""
-    return [UserPublic(username=u.username, display_name=u.display_name,
-                       department=u.department.name if u.department else None,
-                       roles=sorted(r.role for r in u.roles), is_active=u.is_active, last_login_at=u.last_login_at)
-            for u in accounts.list_users(session, actor)]
+    return [
+        UserPublic(
+            username=u.username,
+            display_name=u.display_name,
+            department=u.department.name if u.department else None,
+            roles=sorted(r.role for r in u.roles),
+            is_active=u.is_active,
+            last_login_at=u.last_login_at,
+        )
+        for u in accounts.list_users(session, actor)
+    ]

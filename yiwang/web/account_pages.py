@@ -62,12 +62,18 @@ def submit_login(
 ) -> Response:
     """Check the password; on success start a fresh session (new CSRF token) and go where the user was heading."""
     with database.session() as session:
-        outcome = accounts.login(session, username.strip(), password, max_failures=settings.login_max_failures,
-                                 lock_minutes=settings.login_lock_minutes)
+        outcome = accounts.login(
+            session,
+            username.strip(),
+            password,
+            max_failures=settings.login_max_failures,
+            lock_minutes=settings.login_lock_minutes,
+        )
     if outcome.actor is None:
         error = outcome.error.render(translate) if isinstance(outcome.error, DomainError) else ""
-        return render(request, "login.html", actor, status_code=401, next=safe_next(next), error=error,
-                      username=username)
+        return render(
+            request, "login.html", actor, status_code=401, next=safe_next(next), error=error, username=username
+        )
     request.session.clear()  # a new session on sign-in: nothing planted before it survives
     request.session[SESSION_USER] = outcome.actor.user_id
     return RedirectResponse(safe_next(next), status_code=303)
@@ -98,8 +104,9 @@ def create_token_from_page(
     days = None
     if expires_in_days.strip():
         if not expires_in_days.strip().isdigit():
-            raise InvalidInput("token.bad_expiry", N_("A token expires after 1 to {max} days"),
-                               max=accounts.MAX_TOKEN_DAYS)
+            raise InvalidInput(
+                "token.bad_expiry", N_("A token expires after 1 to {max} days"), max=accounts.MAX_TOKEN_DAYS
+            )
         days = int(expires_in_days)
     token, plaintext = accounts.create_token(session, actor, actor.username, name, days)
     tokens = accounts.list_tokens(session, actor, actor.username)

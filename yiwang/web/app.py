@@ -58,8 +58,9 @@ def create_app(settings: Settings) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(LocaleAndSecurityMiddleware, default_locale=settings.default_locale,
-                       secure_cookies=settings.secure_cookies)
+    app.add_middleware(
+        LocaleAndSecurityMiddleware, default_locale=settings.default_locale, secure_cookies=settings.secure_cookies
+    )
     errors.install(app)
     for module in (health, account_api, audit_api, account_pages, audit_pages):
         app.include_router(module.router)

@@ -66,8 +66,15 @@ def audit_filter(
     def aware(value: datetime | None) -> datetime | None:
         return value.astimezone() if value is not None and value.tzinfo is None else value
 
-    return audit.AuditFilter(actor_name or None, action or None, resource_type or None, resource_id or None,
-                             result or None, aware(since), aware(until))
+    return audit.AuditFilter(
+        actor_name or None,
+        action or None,
+        resource_type or None,
+        resource_id or None,
+        result or None,
+        aware(since),
+        aware(until),
+    )
 
 
 AuditFilterDep = Annotated[audit.AuditFilter, Depends(audit_filter)]
@@ -83,14 +90,25 @@ def list_audit_entries(
 ) -> dict[str, Any]:
     """A page of the trail, newest first (auditors only; the reading itself is recorded)."""
     found = audit.search(session, actor, flt, page, page_size)
-    return {"entries": [AuditEntryPublic.of(e) for e in found.entries], "total": found.total, "page": found.page,
-            "page_size": found.page_size, "pages": found.pages}
+    return {
+        "entries": [AuditEntryPublic.of(e) for e in found.entries],
+        "total": found.total,
+        "page": found.page,
+        "page_size": found.page_size,
+        "pages": found.pages,
+    }
 
 
 @router.get("/verify", response_model=VerifyPublic, summary="校验审计链 Verify the audit chain")
 def verify_audit_chain(actor: ApiActor, session: ReadSessionDep, translate: TranslateDep) -> VerifyPublic:
     """Recompute every hash of the chain and name the first entry that was edited, removed or moved."""
     report = audit.verify(session, actor)
-    return VerifyPublic(ok=report.ok, checked=report.checked, head_seq=report.head_seq, head_hash=report.head_hash,
-                        first_bad_seq=report.first_bad_seq, problem=report.problem,
-                        message=report.message(translate))
+    return VerifyPublic(
+        ok=report.ok,
+        checked=report.checked,
+        head_seq=report.head_seq,
+        head_hash=report.head_hash,
+        first_bad_seq=report.first_bad_seq,
+        problem=report.problem,
+        message=report.message(translate),
+    )

@@ -55,7 +55,8 @@ def get_translate(locale: Annotated[str, Depends(get_locale)]) -> Translate:
 def api_actor(request: Request, database: Annotated[Database, Depends(get_database)]) -> Actor:
     """The actor behind an API call: a token in ``Authorization`` (CKAN style, bare or Bearer) or X-CKAN-API-Key."""
     plaintext = accounts.token_from_header(request.headers.get("authorization")) or accounts.token_from_header(
-        request.headers.get("x-ckan-api-key"))
+        request.headers.get("x-ckan-api-key")
+    )
     if plaintext is None:
         raise AuthenticationRequired("token.missing", N_("Send your API token in the Authorization header"))
     with database.read_session() as session:

@@ -33,12 +33,14 @@ def wants_json(request: Request) -> bool:
     return path.startswith("/api/") or path == "/healthz" or "application/json" in request.headers.get("accept", "")
 
 
-def error_response(request: Request, status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     if wants_json(request):
         return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
-    response = render(request, "error.html", Actor.anonymous(), status_code=status, code=code, message=message,
-                      status=status)
+    response = render(
+        request, "error.html", Actor.anonymous(), status_code=status, code=code, message=message, status=status
+    )
     if headers:
         response.headers.update(headers)
     return response
@@ -59,14 +61,16 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
 async def handle_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, message = HTTP_MESSAGES.get(exc.status_code, (f"http.{exc.status_code}", N_("The request failed")))
-    return error_response(request, exc.status_code, code, _translate(request)(message),
-                          dict(exc.headers) if exc.headers else None)
+    return error_response(
+        request, exc.status_code, code, _translate(request)(message), dict(exc.headers) if exc.headers else None
+    )
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    fields = ", ".join(".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-                       for err in exc.errors())
+    fields = ", ".join(
+        ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")) for err in exc.errors()
+    )
     message = _translate(request)(N_("Some input is missing or malformed: {fields}")).format(fields=fields)
     return error_response(request, 422, "request.invalid", message)
 
@@ -75,7 +79,8 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     reference = secrets.token_hex(4)
     logger.error("unexpected error %s on %s %s", reference, request.method, request.url.path, exc_info=exc)
     message = _translate(request)(N_("Something went wrong on our side (reference {reference})")).format(
-        reference=reference)
+        reference=reference
+    )
     return error_response(request, 500, "server.error", message)
 
 

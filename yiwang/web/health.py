@@ -25,5 +25,6 @@ def get_health(database: DatabaseDep, settings: SettingsDep) -> JSONResponse:
     usable = settings.data_dir.is_dir() and os.access(settings.data_dir, os.W_OK | os.X_OK)
     checks["data_dir"] = "ok" if usable else "unavailable"
     healthy = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ok" if healthy else "unavailable", "checks": checks},
-                        status_code=200 if healthy else 503)
+    return JSONResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status_code=200 if healthy else 503
+    )

@@ -66,8 +66,10 @@ class LocaleAndSecurityMiddleware:
                 headers.setdefault("content-language", locale.replace("_", "-"))
                 if remember:
                     secure = "; Secure" if self.secure_cookies else ""
-                    headers.append("set-cookie", f"{LANG_COOKIE}={remember}; Path=/; Max-Age={LANG_COOKIE_MAX_AGE}; "
-                                   f"SameSite=Lax{secure}")
+                    headers.append(
+                        "set-cookie",
+                        f"{LANG_COOKIE}={remember}; Path=/; Max-Age={LANG_COOKIE_MAX_AGE}; SameSite=Lax{secure}",
+                    )
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -30,7 +30,13 @@ def render(request: Request, template: str, actor: Actor, status_code: int = 200
     return templates.TemplateResponse(
         request,
         template,
-        {"_": translator(locale), "locale": locale, "lang_tag": locale.replace("_", "-"), "actor": actor,
-         "csrf_token": csrf_token(request), **context},
+        {
+            "_": translator(locale),
+            "locale": locale,
+            "lang_tag": locale.replace("_", "-"),
+            "actor": actor,
+            "csrf_token": csrf_token(request),
+            **context,
+        },
         status_code=status_code,
     )

@@ -42,8 +42,9 @@ def upgrade() -> None:
         sa.Column("locked_until", UTCDateTime(), nullable=True),
         sa.Column("last_login_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["department_id"], ["departments.id"], ondelete="RESTRICT",
-                                name=op.f("fk_users_department_id_departments")),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["departments.id"], ondelete="RESTRICT", name=op.f("fk_users_department_id_departments")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -52,8 +53,9 @@ def upgrade() -> None:
         "user_roles",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(32), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_user_roles_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], ondelete="CASCADE", name=op.f("fk_user_roles_user_id_users")
+        ),
         sa.PrimaryKeyConstraint("user_id", "role", name=op.f("pk_user_roles")),
     )
     op.create_table(
@@ -67,8 +69,9 @@ def upgrade() -> None:
         sa.Column("expires_at", UTCDateTime(), nullable=True),
         sa.Column("revoked_at", UTCDateTime(), nullable=True),
         sa.Column("last_used_at", UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_api_tokens_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], ondelete="CASCADE", name=op.f("fk_api_tokens_user_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )

@@ -91,8 +91,9 @@ def make_user(database: Database) -> UserFactory:
         with database.session() as session:
             if department is not None and not session.query(Department).filter_by(name=department).count():
                 accounts.create_department(session, Actor.operator(), department)
-            user = accounts.create_user(session, Actor.operator(), username, PASSWORD, roles or ("citizen",),
-                                        department)
+            user = accounts.create_user(
+                session, Actor.operator(), username, PASSWORD, roles or ("citizen",), department
+            )
             return accounts.actor_for(user)
 
     return make

@@ -56,5 +56,6 @@ def load_accounts(session: Session, actor: Actor) -> None:
     for name, division in DEPARTMENTS:
         accounts.create_department(session, actor, name, division)
     for account in ACCOUNTS:
-        accounts.create_user(session, actor, account.username, account.password, account.roles,
-                             account.department, account.display_name)
+        accounts.create_user(
+            session, actor, account.username, account.password, account.roles, account.department, account.display_name
+        )

@@ -50,8 +50,9 @@ def _reset(settings: Settings) -> None:
     shutil.rmtree(settings.data_dir)
 
 
-def load_demo(settings: Settings, seed: int, size: Size, *, reset: bool = False,
-              progress: Progress | None = None) -> DemoSummary:
+def load_demo(
+    settings: Settings, seed: int, size: Size, *, reset: bool = False, progress: Progress | None = None
+) -> DemoSummary:
     """Initialise the installation and load the demo; an installation already holding this demo is reused."""
     marker = settings.data_dir / MARKER
     if reset and marker.exists():
@@ -63,9 +64,11 @@ def load_demo(settings: Settings, seed: int, size: Size, *, reset: bool = False,
             if marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
                 sources = sorted((settings.data_dir / SOURCES_DIR).glob("*.parquet"))
                 return DemoSummary(settings.data_dir, seed, size, sources, reused=True)
-            raise Conflict("demo.not_empty",
-                           N_("{path} already holds data: use another YIWANG_DATA_DIR, or --reset for a demo directory"),
-                           path=str(settings.data_dir))
+            raise Conflict(
+                "demo.not_empty",
+                N_("{path} already holds data: use another YIWANG_DATA_DIR, or --reset for a demo directory"),
+                path=str(settings.data_dir),
+            )
         with database.session() as session:
             load_accounts(session, Actor.operator())
         sources = write_sources(settings.data_dir / SOURCES_DIR, seed, size, progress)

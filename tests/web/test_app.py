@@ -170,6 +170,34 @@ def test_sign_in_sets_a_hardened_session_cookie_and_sign_out_clears_it(
     assert logout.status_code == 303 and 'data-testid="whoami"' not in client.get("/").text
 
 
+def test_changing_the_password_ends_other_web_sessions(
+    client: TestClient, database: Database, make_user: UserFactory
+) -> None:
+    from yiwang.core import accounts
+    from yiwang.core.identity import Actor
+
+    make_user("lin", "citizen")
+    sign_in(client, "lin")
+    assert 'data-testid="whoami"' in client.get("/").text
+    with database.session() as session:
+        accounts.set_password(session, Actor.operator(), "lin", "a-brand-new-password")
+    assert 'data-testid="whoami"' not in client.get("/").text
+
+
+def test_the_audit_page_draws_a_chart_of_entries_per_day(client: TestClient, make_user: UserFactory) -> None:
+    import html
+    import json
+
+    make_user("aud", "auditor")
+    sign_in(client, "aud")
+    page = client.get("/audit?lang=en")
+    found = re.search(r"data-chart='([^']+)'", page.text)
+    assert page.status_code == 200 and found
+    option = json.loads(html.unescape(found.group(1)))
+    assert [s["name"] for s in option["series"]] == ["Succeeded", "Refused", "Failed"]
+    assert sum(option["series"][0]["data"]) >= 2  # the user's creation and sign-in, at least
+
+
 def test_forms_without_the_csrf_token_are_refused(client: TestClient, make_user: UserFactory) -> None:
     make_user("lin", "citizen")
     client.get("/login")

@@ -297,7 +297,9 @@ def daily_counts(session: Session, actor: Actor, days: int = 30) -> list[DailyCo
     since = (datetime.now(UTC) - timedelta(days=days - 1)).date().isoformat()
     day = func.substr(AuditEntry.occurred_at, 1, 10)
     rows = session.execute(
-        select(day, AuditEntry.result, func.count()).where(AuditEntry.occurred_at >= since)
-        .group_by(day, AuditEntry.result).order_by(day, AuditEntry.result)
+        select(day, AuditEntry.result, func.count())
+        .where(AuditEntry.occurred_at >= since)
+        .group_by(day, AuditEntry.result)
+        .order_by(day, AuditEntry.result)
     ).all()
     return [DailyCount(str(d), str(r), int(c)) for d, r, c in rows]

@@ -43,6 +43,11 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def fingerprint(password_hash: str) -> str:
+    """A short digest of a stored password hash: web sessions carry it and end when the password changes."""
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
+
+
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 

@@ -13,7 +13,6 @@ from yiwang.core.errors import DomainError, InvalidInput
 from yiwang.core.i18n import N_
 from yiwang.core.models import Department, User
 from yiwang.web.deps import (
-    SESSION_USER,
     CsrfChecked,
     DatabaseDep,
     PageActor,
@@ -21,6 +20,7 @@ from yiwang.web.deps import (
     SessionDep,
     SettingsDep,
     TranslateDep,
+    start_web_session,
 )
 from yiwang.web.templating import render
 
@@ -69,13 +69,12 @@ def submit_login(
             max_failures=settings.login_max_failures,
             lock_minutes=settings.login_lock_minutes,
         )
-    if outcome.actor is None:
+    if outcome.actor is None or outcome.actor.user_id is None:
         error = outcome.error.render(translate) if isinstance(outcome.error, DomainError) else ""
         return render(
             request, "login.html", actor, status_code=401, next=safe_next(next), error=error, username=username
         )
-    request.session.clear()  # a new session on sign-in: nothing planted before it survives
-    request.session[SESSION_USER] = outcome.actor.user_id
+    start_web_session(request, database, outcome.actor.user_id)
     return RedirectResponse(safe_next(next), status_code=303)
 
 

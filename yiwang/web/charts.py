@@ -21,6 +21,7 @@ def stacked_bars(categories: Sequence[str], series: Mapping[str, Sequence[int]],
         "grid": {"left": 48, "right": 16, "top": 36, "bottom": 32},
         "xAxis": {"type": "category", "data": list(categories)},
         "yAxis": {"type": "value", "name": y_name, "minInterval": 1},
-        "series": [{"name": name, "type": "bar", "stack": "total", "data": list(values)}
-                   for name, values in series.items()],
+        "series": [
+            {"name": name, "type": "bar", "stack": "total", "data": list(values)} for name, values in series.items()
+        ],
     }

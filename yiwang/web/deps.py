@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 from sqlalchemy.orm import Session
 
-from yiwang.core import accounts
+from yiwang.core import accounts, credentials
 from yiwang.core.db import Database
 from yiwang.core.errors import AuthenticationRequired, PermissionDenied
 from yiwang.core.i18n import N_, Translate, translator
@@ -19,6 +19,7 @@ from yiwang.core.models import User
 from yiwang.core.settings import Settings
 
 SESSION_USER = "uid"
+SESSION_CREDENTIAL = "cred"
 SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -68,16 +69,34 @@ def api_actor(request: Request, database: Annotated[Database, Depends(get_databa
 
 
 def page_actor(request: Request, database: Annotated[Database, Depends(get_database)]) -> Actor:
-    """The signed-in web user, or the anonymous actor."""
+    """The signed-in web user, or the anonymous actor.
+
+    A session ends when the user's password changes or the account is disabled: the cookie carries a fingerprint
+    of the password hash, compared on every request.
+    """
     user_id = request.session.get(SESSION_USER)
     if not isinstance(user_id, int):
         return Actor.anonymous()
     with database.read_session() as session:
         user = session.get(User, user_id)
-        if user is None or not user.is_active:
+        if (
+            user is None
+            or not user.is_active
+            or request.session.get(SESSION_CREDENTIAL) != credentials.fingerprint(user.password_hash)
+        ):
             request.session.clear()
             return Actor.anonymous()
         return accounts.actor_for(user)
+
+
+def start_web_session(request: Request, database: Database, user_id: int) -> None:
+    """Begin a fresh signed-in session: nothing planted in the cookie before sign-in survives."""
+    with database.read_session() as session:
+        user = session.get(User, user_id)
+        password_hash = user.password_hash if user is not None else ""
+    request.session.clear()
+    request.session[SESSION_USER] = user_id
+    request.session[SESSION_CREDENTIAL] = credentials.fingerprint(password_hash)
 
 
 def csrf_token(request: Request) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from factories import PASSWORD, TEST_SECRET, UserFactory
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -15,14 +16,12 @@ from sqlalchemy.engine import make_url
 from yiwang.core import accounts, installation
 from yiwang.core.db import Database
 from yiwang.core.identity import Actor
-from yiwang.core.models import Department, User
+from yiwang.core.models import Department
 from yiwang.core.settings import Settings
 from yiwang.web.app import create_app
 
 POSTGRES_URL = os.environ.get("YIWANG_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("YIWANG_TEST_REQUIRE_POSTGRES") == "1"
-TEST_SECRET = "test-secret-" + "k" * 40
-PASSWORD = "correct-horse-9"
 
 
 @pytest.fixture(autouse=True)
@@ -80,9 +79,6 @@ def operator() -> Actor:
     return Actor.operator()
 
 
-UserFactory = Callable[..., Actor]
-
-
 @pytest.fixture
 def make_user(database: Database) -> UserFactory:
     """Create a user (and their department if needed) and return them as an actor."""
@@ -103,13 +99,3 @@ def make_user(database: Database) -> UserFactory:
 def client(settings: Settings, database: Database) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
-
-
-def token_for(database: Database, username: str, expires_in_days: int | None = None) -> str:
-    with database.session() as session:
-        return accounts.create_token(session, Actor.operator(), username, "test", expires_in_days)[1]
-
-
-def user_row(database: Database, username: str) -> User:
-    with database.read_session() as session:
-        return accounts.get_user(session, username)

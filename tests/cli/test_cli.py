@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import TEST_SECRET
+from factories import TEST_SECRET
 from sqlalchemy import update
 from typer.testing import CliRunner
 

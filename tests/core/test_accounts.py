@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import PASSWORD, UserFactory, user_row
+from factories import PASSWORD, UserFactory, user_row
 from sqlalchemy import select, update
 
 from yiwang.core import accounts, audit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, UserFactory, token_for
+from factories import PASSWORD, UserFactory, token_for
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -266,3 +266,17 @@ def test_the_openapi_spec_describes_the_api(client: TestClient) -> None:
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             assert operation.get("description"), f"{method.upper()} {path} has no description"
+
+
+def test_the_audit_filter_form_with_empty_dates_works(client: TestClient, make_user: UserFactory) -> None:
+    make_user("aud", "auditor")
+    sign_in(client, "aud")
+    page = client.get(
+        "/audit", params={"actor": "", "action": "auth.", "resource_type": "", "result": "", "since": "", "until": ""}
+    )
+    assert page.status_code == 200 and "auth.login" in page.text and "user.create" not in page.text
+
+
+def test_switching_language_keeps_the_rest_of_the_address(client: TestClient) -> None:
+    page = client.get("/login?next=/account")
+    assert 'href="/login?next=%2Faccount&amp;lang=en"' in page.text

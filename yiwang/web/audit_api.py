@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from yiwang.core import audit
 from yiwang.core.models import AuditEntry
@@ -54,14 +54,22 @@ class VerifyPublic(BaseModel):
     message: str
 
 
+def _blank_to_none(value: object) -> object:
+    """An empty form field (``since=``) means no bound, not a malformed time."""
+    return None if value == "" else value
+
+
+OptionalTime = Annotated[datetime | None, BeforeValidator(_blank_to_none)]
+
+
 def audit_filter(
     actor_name: Annotated[str | None, Query(alias="actor", max_length=100, description="操作者 Username.")] = None,
     action: Annotated[str | None, Query(max_length=64, description="动作 Action or its prefix (`user.`).")] = None,
     resource_type: Annotated[str | None, Query(max_length=64)] = None,
     resource_id: Annotated[str | None, Query(max_length=200)] = None,
     result: Annotated[str | None, Query(description="success | denied | error")] = None,
-    since: Annotated[datetime | None, Query(description="From this time (ISO 8601), inclusive.")] = None,
-    until: Annotated[datetime | None, Query(description="Up to this time (ISO 8601), exclusive.")] = None,
+    since: Annotated[OptionalTime, Query(description="From this time (ISO 8601), inclusive.")] = None,
+    until: Annotated[OptionalTime, Query(description="Up to this time (ISO 8601), exclusive.")] = None,
 ) -> audit.AuditFilter:
     def aware(value: datetime | None) -> datetime | None:
         return value.astimezone() if value is not None and value.tzinfo is None else value

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from yiwang.core.errors import AuthenticationRequired, DomainError
 from yiwang.core.i18n import N_, Translate, translator
 from yiwang.core.identity import Actor
+from yiwang.web.deps import page_actor
 from yiwang.web.templating import render
 
 logger = logging.getLogger("yiwang.web")
@@ -39,11 +40,25 @@ def error_response(
     if wants_json(request):
         return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
     response = render(
-        request, "error.html", Actor.anonymous(), status_code=status, code=code, message=message, status=status
+        request,
+        "error.html",
+        _actor_for_error_page(request),
+        status_code=status,
+        code=code,
+        message=message,
+        status=status,
     )
     if headers:
         response.headers.update(headers)
     return response
+
+
+def _actor_for_error_page(request: Request) -> Actor:
+    """The signed-in user for the page header; anonymous if even that cannot be found (the database may be down)."""
+    try:
+        return page_actor(request, request.app.state.database)
+    except Exception:  # an error page must render whatever else is broken
+        return Actor.anonymous()
 
 
 def _translate(request: Request) -> Translate:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from yiwang.core.i18n import translator
+from yiwang.core.i18n import LOCALES, translator
 from yiwang.core.identity import ROLE_LABELS, Actor
 from yiwang.web.deps import CSRF_FIELD, csrf_token
 
@@ -27,6 +28,8 @@ def render(request: Request, template: str, actor: Actor, status_code: int = 200
     """Render `template` for this request; `_` translates into the request's language."""
     templates: Jinja2Templates = request.app.state.templates
     locale = str(getattr(request.state, "locale", "zh_CN"))
+    # Switching language keeps the rest of the address (a login's `next`, the audit filters).
+    lang_urls = {code: f"{request.url.path}?{urlencode({**request.query_params, 'lang': code})}" for code in LOCALES}
     return templates.TemplateResponse(
         request,
         template,
@@ -36,6 +39,7 @@ def render(request: Request, template: str, actor: Actor, status_code: int = 200
             "lang_tag": locale.replace("_", "-"),
             "actor": actor,
             "csrf_token": csrf_token(request),
+            "lang_urls": lang_urls,
             **context,
         },
         status_code=status_code,

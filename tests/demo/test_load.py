@@ -1,0 +1,82 @@
+"""`yiwang demo --no-serve`: a fresh installation with every demo account, reusable and resettable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from factories import TEST_SECRET
+from typer.testing import CliRunner
+
+from yiwang.cli.main import app
+from yiwang.core import accounts, audit
+from yiwang.core.identity import Actor
+from yiwang.core.installation import open_installation
+from yiwang.core.settings import Settings
+from yiwang.demo.accounts import ACCOUNTS, DEMO_PASSWORD, DEPARTMENTS
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    return {
+        "YIWANG_DATA_DIR": str(tmp_path / "demo"),
+        "YIWANG_DATABASE_URL": database_url,
+        "YIWANG_SECRET_KEY": TEST_SECRET,
+    }
+
+
+def demo(env: dict[str, str], *extra: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["demo", "--no-serve", "--size", "small", *extra], env=env)
+    return result.exit_code, result.output
+
+
+def test_the_demo_loads_every_account_and_dataset(env: dict[str, str]) -> None:
+    code, out = demo(env, "--seed", "1")
+    assert code == 0, out
+    assert DEMO_PASSWORD in out and all(a.username in out for a in ACCOUNTS)
+    settings = Settings(data_dir=Path(env["YIWANG_DATA_DIR"]), database_url=env["YIWANG_DATABASE_URL"])
+    database = open_installation(settings)
+    try:
+        with database.session() as session:
+            assert len(accounts.list_departments(session, Actor.operator())) == len(DEPARTMENTS)
+            for account in ACCOUNTS:
+                actor = accounts.login(session, account.username, account.password).actor_or_raise()
+                assert sorted(actor.roles) == sorted(account.roles)
+                assert actor.department_name == (account.department or "")
+        with database.read_session() as session:
+            assert audit.verify(session, Actor.operator()).ok
+    finally:
+        database.dispose()
+    sources = Path(env["YIWANG_DATA_DIR"]) / "demo-sources"
+    population = pq.read_table(sources / "population-registry.parquet")
+    enterprises = pq.read_table(sources / "enterprise-registry.parquet")
+    assert population.num_rows > 0 and "person_id" in population.column_names
+    assert enterprises.num_rows > 0 and "credit_code" in enterprises.column_names
+
+
+def test_running_the_same_demo_again_reuses_it(env: dict[str, str]) -> None:
+    assert demo(env, "--seed", "1")[0] == 0
+    code, out = demo(env, "--seed", "1")
+    assert code == 0 and "reusing" in out
+
+
+def test_another_seed_needs_a_reset_and_reset_starts_over(env: dict[str, str]) -> None:
+    assert demo(env, "--seed", "1")[0] == 0
+    code, out = demo(env, "--seed", "2")
+    assert code == 2 and "demo.not_empty" in out
+    code, out = demo(env, "--seed", "2", "--reset")
+    assert code == 0, out
+
+
+def test_reset_never_empties_a_directory_the_demo_did_not_make(env: dict[str, str]) -> None:
+    assert runner.invoke(app, ["init"], env=env).exit_code == 0
+    assert (
+        runner.invoke(app, ["user", "add", "real", "--role", "admin", "--password", "precious-1"], env=env).exit_code
+        == 0
+    )
+    code, out = demo(env, "--reset")
+    assert code == 2 and "demo.not_empty" in out
+    assert "real" in runner.invoke(app, ["user", "list"], env=env).output

@@ -15,7 +15,7 @@ from yiwang.demo import names
 from yiwang.demo.datasets.arrays import Int, _digits, _join, _text
 from yiwang.demo.datasets.model import QualityIssue
 
-# --- check digits (the validators in yiwang.core.validators are the reference; tests compare) --------------------
+# --- check digits (the validators in yiwang.core.validators are the reference; tests compare) -------------------
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
@@ -65,7 +65,7 @@ def credit_codes(body: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return np.asarray(_CREDIT_BYTES[np.concatenate([seventeen, check[:, None]], axis=1)], dtype=np.uint8)
 
 
-# --- phone numbers ----------------------------------------------------------------------------------------------------
+# --- phone numbers ----------------------------------------------------------------------------------------------
 
 
 def _mobiles(rng: np.random.Generator, n: int) -> npt.NDArray[np.uint8]:
@@ -80,7 +80,7 @@ def _landlines(rng: np.random.Generator, n: int) -> Any:
     return _join("0898-", _text(first * 10**7 + rng.integers(0, 10**7, n)))
 
 
-# --- deliberate quality issues ----------------------------------------------------------------------------------------
+# --- deliberate quality issues ----------------------------------------------------------------------------------
 
 
 def _malformed_phones(values: Any, rows: Int, rng: np.random.Generator) -> Any:

@@ -28,7 +28,7 @@ from yiwang.demo.datasets.model import Column, Size
 from yiwang.demo.datasets.people import _county_weights, _towns_in, address
 from yiwang.demo.names import Gazetteer, gazetteer
 
-# --- island geometry --------------------------------------------------------------------------------------------------
+# --- island geometry --------------------------------------------------------------------------------------------
 
 
 def _island(gaz: Gazetteer) -> Bool:
@@ -45,7 +45,7 @@ def _near(rng: np.random.Generator, gaz: Gazetteer, town: Int, spread: Float) ->
     return np.round(lon, 6), np.round(lat, 6)
 
 
-# --- service-halls ----------------------------------------------------------------------------------------------------
+# --- service-halls ----------------------------------------------------------------------------------------------
 
 HALLS = "service-halls"
 _HOURS = (
@@ -121,7 +121,7 @@ def _service_halls(seed: int, size: Size, n: int) -> list[Column]:
     ]
 
 
-# --- disaster-facilities ----------------------------------------------------------------------------------------------
+# --- disaster-facilities ----------------------------------------------------------------------------------------
 
 FACILITIES = "disaster-facilities"
 # fmt: off

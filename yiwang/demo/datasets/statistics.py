@@ -12,7 +12,7 @@ from yiwang.demo.datasets.arrays import Dates, Float, _choose, _dates, _take, _w
 from yiwang.demo.datasets.codes import _issue_rows
 from yiwang.demo.datasets.model import QUALITY_ISSUES, Column, Size
 
-# --- tourism-monthly --------------------------------------------------------------------------------------------------
+# --- tourism-monthly --------------------------------------------------------------------------------------------
 
 TOURISM = "tourism-monthly"
 # fmt: off
@@ -75,7 +75,7 @@ def _tourism(seed: int, size: Size, n: int) -> list[Column]:
     ]
 
 
-# --- weather-daily ----------------------------------------------------------------------------------------------------
+# --- weather-daily ----------------------------------------------------------------------------------------------
 
 WEATHER = "weather-daily"
 _WEATHER_YEARS: dict[Size, tuple[int, int]] = {"small": (2023, 1), "medium": (2020, 5), "large": (2005, 20)}

@@ -39,3 +39,10 @@ def test_locale_choices() -> None:
     assert normalize_locale("en-US") == "en" and normalize_locale("zh-TW") == "zh_CN"
     assert normalize_locale(None) == "zh_CN"
     assert translator("en")("Sign in") == "Sign in" and translator("zh_CN")("Sign in") != "Sign in"
+
+
+def test_the_catalogue_holds_no_stale_messages() -> None:
+    zh = catalog("zh_CN")
+    assert zh is not None
+    stale = sorted({m.id for m in zh if m.id and isinstance(m.id, str)} - extracted())
+    assert stale == [], "no longer used, remove from messages.po:\n" + "\n".join(stale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -43,11 +44,15 @@ def show_audit_trail(
 
 
 def _daily_chart(counts: list[audit.DailyCount], translate: Translate) -> dict[str, Any]:
-    days = sorted({c.day for c in counts})
+    """Every one of the last CHART_DAYS days on the axis, quiet days as zero, so the bars compare honestly."""
+    today = datetime.now(UTC).date()
+    days = [(today - timedelta(days=back)).isoformat() for back in range(CHART_DAYS - 1, -1, -1)]
+    position = {day: i for i, day in enumerate(days)}
     series = {translate(RESULT_LABELS[result]): [0] * len(days) for result in audit.RESULTS}
     for c in counts:
-        series[translate(RESULT_LABELS[c.result])][days.index(c.day)] = c.count
-    return stacked_bars(days, series, translate(N_("Entries")))
+        if c.day in position:
+            series[translate(RESULT_LABELS[c.result])][position[c.day]] = c.count
+    return stacked_bars([day[5:] for day in days], series, translate(N_("Entries")))
 
 
 @router.get("/audit/verify", response_class=HTMLResponse)

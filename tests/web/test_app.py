@@ -280,3 +280,15 @@ def test_the_audit_filter_form_with_empty_dates_works(client: TestClient, make_u
 def test_switching_language_keeps_the_rest_of_the_address(client: TestClient) -> None:
     page = client.get("/login?next=/account")
     assert 'href="/login?next=%2Faccount&amp;lang=en"' in page.text
+
+
+def test_the_verify_page_names_a_tampered_entry(client: TestClient, database: Database, make_user: UserFactory) -> None:
+    from sqlalchemy import update
+
+    make_user("aud", "auditor")
+    sign_in(client, "aud")
+    assert 'data-testid="verify-ok"' in client.get("/audit/verify").text
+    with database.session() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(actor_name="nobody"))
+    page = client.get("/audit/verify?lang=en")
+    assert 'data-testid="verify-broken"' in page.text and "Entry 1 was changed after it was written" in page.text

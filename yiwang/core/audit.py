@@ -8,12 +8,14 @@ unique constraint on ``prev_hash`` makes a fork impossible even if that serialis
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring
 from typing import Any, cast
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from yiwang.core import hashing
@@ -45,6 +47,24 @@ _FIELDS = (
     "algorithm",
     "prev_hash",
 )
+# `canonical` fills a template with the values json.dumps(..., ensure_ascii=False, sort_keys=True, separators=(",",
+# ":")) would write (its own string encoder; int.__repr__ for integers, as json does): the same bytes in a third of
+# the time, and verify spends most of its time here. Anything else falls back to json.dumps itself.
+_SORTED_FIELDS = tuple(sorted(_FIELDS))
+_INTEGER_FIELDS = ("actor_id", "seq")
+_TEXT_FIELDS = tuple(name for name in _SORTED_FIELDS if name not in _INTEGER_FIELDS)
+_texts = operator.itemgetter(*_TEXT_FIELDS)
+_INTEGER_POSITIONS = sorted((_SORTED_FIELDS.index(name), name) for name in _INTEGER_FIELDS)
+_CANONICAL_TEMPLATE = "{" + ",".join(f'"{name}":%s' for name in _SORTED_FIELDS) + "}"
+# Statements built once: building an ORM statement per append cost more than the rest of the append together.
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.entry_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+_INSERT_ENTRY = insert(_ENTRIES)
+_MOVE_HEAD = (
+    update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=bindparam("new_seq"), entry_hash=bindparam("new_hash"))
+)
+_CHAIN_ORDER = select(*(_ENTRIES.c[name] for name in (*_FIELDS, "entry_hash"))).order_by(_ENTRIES.c.seq)
 
 
 @dataclass(frozen=True)
@@ -68,9 +88,23 @@ def _scrub(value: Any) -> Any:
 
 def canonical(entry: Mapping[str, Any]) -> bytes:
     """The exact bytes an entry's hash covers: its fields as sorted, compact UTF-8 JSON."""
-    return json.dumps(
-        {name: entry[name] for name in _FIELDS}, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    ).encode("utf-8")
+    try:
+        values = list(map(encode_basestring, _texts(entry)))  # TypeError unless every text field is a str
+        for position, name in _INTEGER_POSITIONS:
+            values.insert(position, _json_integer(entry[name]))
+        return (_CANONICAL_TEMPLATE % tuple(values)).encode("utf-8")
+    except TypeError:
+        return json.dumps(
+            {name: entry[name] for name in _FIELDS}, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        ).encode("utf-8")
+
+
+def _json_integer(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is not int:  # bool, float, …: json.dumps decides
+        raise TypeError(type(value).__name__)
+    return int.__repr__(value)
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
@@ -93,9 +127,8 @@ def record(
         raise RuntimeError("audit entries are appended in a writing session (Database.session())")
     if result not in RESULTS:
         raise ValueError(f"result must be one of {RESULTS}")
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).one()
+    connection = session.connection()
+    head = connection.execute(_LOCK_HEAD).one()
     entry: dict[str, Any] = {
         "seq": head.seq + 1,
         "occurred_at": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -113,10 +146,8 @@ def record(
         "prev_hash": head.entry_hash,
     }
     entry["entry_hash"] = entry_hash(entry)
-    session.execute(insert(AuditEntry).values(**entry))
-    session.execute(
-        update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=entry["seq"], entry_hash=entry["entry_hash"])
-    )
+    connection.execute(_INSERT_ENTRY, entry)
+    connection.execute(_MOVE_HEAD, {"new_seq": entry["seq"], "new_hash": entry["entry_hash"]})
     return AuditRecord(seq=entry["seq"], entry_hash=entry["entry_hash"])
 
 
@@ -167,8 +198,8 @@ def verify(
     if head is None:
         return _bad(0, 0, 0, "audit.head_missing", N_("The audit chain head is missing"))
     total = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
-    columns = [getattr(AuditEntry, name) for name in (*_FIELDS, "entry_hash")]
-    rows = session.execute(select(*columns).order_by(AuditEntry.seq).execution_options(yield_per=batch))
+    # Core rows, not ORM rows: the ORM's result machinery cost a fifth of the walk.
+    rows = session.connection().execute(_CHAIN_ORDER.execution_options(yield_per=batch))
     try:
         expected_seq, prev = 1, GENESIS_HASH
         for row in rows:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -34,8 +35,24 @@ def preferred(choice: str = "auto") -> Algorithm:
     return "sm3"
 
 
+@cache
+def _hashlib_template(algorithm: str) -> Any:
+    """A fresh hashlib object to copy, when Python's OpenSSL offers `algorithm` (its SM3 is the same function as
+    cryptography's, and copying a template skips the per-call setup that dominated short inputs)."""
+    try:
+        return hashlib.new(algorithm)
+    except ValueError:
+        return None
+
+
 def hexdigest(algorithm: str, data: bytes) -> str:
     """Hex digest of `data`; raises KeyError for an algorithm the chain does not know."""
-    digest = hashes.Hash(ALGORITHMS[algorithm]())
-    digest.update(data)
-    return digest.finalize().hex()
+    factory = ALGORITHMS[algorithm]
+    template = _hashlib_template(algorithm)
+    if template is not None:
+        digest = template.copy()
+        digest.update(data)
+        return str(digest.hexdigest())
+    fallback = hashes.Hash(factory())
+    fallback.update(data)
+    return fallback.finalize().hex()

@@ -99,3 +99,13 @@ def make_user(database: Database) -> UserFactory:
 def client(settings: Settings, database: Database) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """Environment for running the `yiwang` command against a fresh installation of each database kind."""
+    return {
+        "YIWANG_DATA_DIR": str(tmp_path / "data"),
+        "YIWANG_DATABASE_URL": database_url,
+        "YIWANG_SECRET_KEY": TEST_SECRET,
+    }

@@ -7,7 +7,6 @@ import stat
 from pathlib import Path
 
 import pytest
-from factories import TEST_SECRET
 from sqlalchemy import update
 from typer.testing import CliRunner
 
@@ -19,17 +18,8 @@ from yiwang.core.settings import Settings
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    return {
-        "YIWANG_DATA_DIR": str(tmp_path / "data"),
-        "YIWANG_DATABASE_URL": database_url,
-        "YIWANG_SECRET_KEY": TEST_SECRET,
-    }
-
-
-def yiwang(env: dict[str, str], *args: str, input: str | None = None) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), env=env, input=input)
+def yiwang(cli_env: dict[str, str], *args: str, input: str | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env=cli_env, input=input)
     return result.exit_code, result.output
 
 
@@ -42,11 +32,11 @@ def test_init_creates_the_data_dir_with_a_private_secret(tmp_path: Path) -> None
     assert yiwang({"YIWANG_DATA_DIR": str(tmp_path / "fresh")}, "migrate")[0] == 0
 
 
-def test_accounts_from_the_command_line(env: dict[str, str]) -> None:
-    assert yiwang(env, "init")[0] == 0
-    assert yiwang(env, "department", "add", "海南省公安厅", "--division", "460000")[0] == 0
+def test_accounts_from_the_command_line(cli_env: dict[str, str]) -> None:
+    assert yiwang(cli_env, "init")[0] == 0
+    assert yiwang(cli_env, "department", "add", "海南省公安厅", "--division", "460000")[0] == 0
     code, out = yiwang(
-        env,
+        cli_env,
         "user",
         "add",
         "chen",
@@ -58,11 +48,11 @@ def test_accounts_from_the_command_line(env: dict[str, str]) -> None:
         "secret-pass-1",
     )
     assert code == 0, out
-    code, out = yiwang(env, "token", "create", "chen", "--expires-days", "30")
+    code, out = yiwang(cli_env, "token", "create", "chen", "--expires-days", "30")
     assert code == 0, out
     token = out.strip().splitlines()[-1]
     assert token.startswith("yw_")
-    database = Settings(data_dir=Path(env["YIWANG_DATA_DIR"]), database_url=env["YIWANG_DATABASE_URL"])
+    database = Settings(data_dir=Path(cli_env["YIWANG_DATA_DIR"]), database_url=cli_env["YIWANG_DATABASE_URL"])
     from yiwang.core.installation import open_installation
 
     db = open_installation(database)
@@ -71,15 +61,15 @@ def test_accounts_from_the_command_line(env: dict[str, str]) -> None:
             assert accounts.check_token(session, token).actor.department_name == "海南省公安厅"
     finally:
         db.dispose()
-    assert "chen" in yiwang(env, "user", "list")[1] and "海南省公安厅" in yiwang(env, "department", "list")[1]
-    assert yiwang(env, "user", "passwd", "chen", "--password", "another-pass-2")[0] == 0
-    assert yiwang(env, "token", "list", "chen")[1].count("yw_") == 1  # the prefix only
-    assert yiwang(env, "token", "revoke", "1")[0] == 0
+    assert "chen" in yiwang(cli_env, "user", "list")[1] and "海南省公安厅" in yiwang(cli_env, "department", "list")[1]
+    assert yiwang(cli_env, "user", "passwd", "chen", "--password", "another-pass-2")[0] == 0
+    assert yiwang(cli_env, "token", "list", "chen")[1].count("yw_") == 1  # the prefix only
+    assert yiwang(cli_env, "token", "revoke", "1")[0] == 0
 
 
-def test_the_password_can_be_typed_at_a_prompt(env: dict[str, str]) -> None:
-    yiwang(env, "init")
-    code, out = yiwang(env, "user", "add", "lin", "--role", "auditor", input="typed-secret-1\ntyped-secret-1\n")
+def test_the_password_can_be_typed_at_a_prompt(cli_env: dict[str, str]) -> None:
+    yiwang(cli_env, "init")
+    code, out = yiwang(cli_env, "user", "add", "lin", "--role", "auditor", input="typed-secret-1\ntyped-secret-1\n")
     assert code == 0, out and "typed-secret-1" not in out
 
 
@@ -93,26 +83,26 @@ def test_the_password_can_be_typed_at_a_prompt(env: dict[str, str]) -> None:
         (("token", "create", "nobody"), "user.not_found"),
     ],
 )
-def test_refusals_exit_2_with_a_coded_message(env: dict[str, str], args: tuple[str, ...], code_text: str) -> None:
-    yiwang(env, "init")
-    code, out = yiwang(env, *args)
+def test_refusals_exit_2_with_a_coded_message(cli_env: dict[str, str], args: tuple[str, ...], code_text: str) -> None:
+    yiwang(cli_env, "init")
+    code, out = yiwang(cli_env, *args)
     assert code == 2 and code_text in out and "Traceback" not in out
 
 
-def test_audit_verify_exits_1_naming_the_first_bad_entry(env: dict[str, str]) -> None:
-    yiwang(env, "init")
+def test_audit_verify_exits_1_naming_the_first_bad_entry(cli_env: dict[str, str]) -> None:
+    yiwang(cli_env, "init")
     for name in ("甲部门", "乙部门", "丙部门"):
-        yiwang(env, "department", "add", name)
-    code, out = yiwang(env, "audit", "verify")
+        yiwang(cli_env, "department", "add", name)
+    code, out = yiwang(cli_env, "audit", "verify")
     assert code == 0 and "3" in out
-    settings = Settings(data_dir=Path(env["YIWANG_DATA_DIR"]), database_url=env["YIWANG_DATABASE_URL"])
+    settings = Settings(data_dir=Path(cli_env["YIWANG_DATA_DIR"]), database_url=cli_env["YIWANG_DATABASE_URL"])
     from yiwang.core.installation import open_installation
 
     db = open_installation(settings)
     with db.session() as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(resource_id="篡改"))
     db.dispose()
-    code, out = yiwang(env, "audit", "verify")
+    code, out = yiwang(cli_env, "audit", "verify")
     assert code == 1 and "2" in out and "audit.hash_mismatch" in out
 
 
@@ -130,18 +120,18 @@ def test_bad_settings_are_explained(tmp_path: Path, name: str, value: str) -> No
     assert code == 2 and "settings.invalid" in out and "Traceback" not in out
 
 
-def test_a_schema_older_than_the_code_is_explained(env: dict[str, str]) -> None:
-    yiwang(env, "init")
-    settings = Settings(data_dir=Path(env["YIWANG_DATA_DIR"]), database_url=env["YIWANG_DATABASE_URL"])
+def test_a_schema_older_than_the_code_is_explained(cli_env: dict[str, str]) -> None:
+    yiwang(cli_env, "init")
+    settings = Settings(data_dir=Path(cli_env["YIWANG_DATA_DIR"]), database_url=cli_env["YIWANG_DATABASE_URL"])
     from yiwang.core import migrate
     from yiwang.core.installation import database_for
 
     db = database_for(settings)
     migrate.downgrade_to_empty(db)
     db.dispose()
-    code, out = yiwang(env, "user", "list")
+    code, out = yiwang(cli_env, "user", "list")
     assert code == 2 and "yiwang migrate" in out
-    assert yiwang(env, "migrate")[0] == 0 and yiwang(env, "user", "list")[0] == 0
+    assert yiwang(cli_env, "migrate")[0] == 0 and yiwang(cli_env, "user", "list")[0] == 0
 
 
 def test_help_is_bilingual() -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
-from factories import TEST_SECRET
 from typer.testing import CliRunner
 
 from yiwang.cli.main import app
@@ -19,25 +17,16 @@ from yiwang.demo.accounts import ACCOUNTS, DEMO_PASSWORD, DEPARTMENTS
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    return {
-        "YIWANG_DATA_DIR": str(tmp_path / "demo"),
-        "YIWANG_DATABASE_URL": database_url,
-        "YIWANG_SECRET_KEY": TEST_SECRET,
-    }
-
-
-def demo(env: dict[str, str], *extra: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["demo", "--no-serve", "--size", "small", *extra], env=env)
+def demo(cli_env: dict[str, str], *extra: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["demo", "--no-serve", "--size", "small", *extra], env=cli_env)
     return result.exit_code, result.output
 
 
-def test_the_demo_loads_every_account_and_dataset(env: dict[str, str]) -> None:
-    code, out = demo(env, "--seed", "1")
+def test_the_demo_loads_every_account_and_dataset(cli_env: dict[str, str]) -> None:
+    code, out = demo(cli_env, "--seed", "1")
     assert code == 0, out
     assert DEMO_PASSWORD in out and all(a.username in out for a in ACCOUNTS)
-    settings = Settings(data_dir=Path(env["YIWANG_DATA_DIR"]), database_url=env["YIWANG_DATABASE_URL"])
+    settings = Settings(data_dir=Path(cli_env["YIWANG_DATA_DIR"]), database_url=cli_env["YIWANG_DATABASE_URL"])
     database = open_installation(settings)
     try:
         with database.session() as session:
@@ -50,33 +39,35 @@ def test_the_demo_loads_every_account_and_dataset(env: dict[str, str]) -> None:
             assert audit.verify(session, Actor.operator()).ok
     finally:
         database.dispose()
-    sources = Path(env["YIWANG_DATA_DIR"]) / "demo-sources"
+    sources = Path(cli_env["YIWANG_DATA_DIR"]) / "demo-sources"
     population = pq.read_table(sources / "population-registry.parquet")
     enterprises = pq.read_table(sources / "enterprise-registry.parquet")
     assert population.num_rows > 0 and "person_id" in population.column_names
     assert enterprises.num_rows > 0 and "credit_code" in enterprises.column_names
 
 
-def test_running_the_same_demo_again_reuses_it(env: dict[str, str]) -> None:
-    assert demo(env, "--seed", "1")[0] == 0
-    code, out = demo(env, "--seed", "1")
+def test_running_the_same_demo_again_reuses_it(cli_env: dict[str, str]) -> None:
+    assert demo(cli_env, "--seed", "1")[0] == 0
+    code, out = demo(cli_env, "--seed", "1")
     assert code == 0 and "reusing" in out
 
 
-def test_another_seed_needs_a_reset_and_reset_starts_over(env: dict[str, str]) -> None:
-    assert demo(env, "--seed", "1")[0] == 0
-    code, out = demo(env, "--seed", "2")
+def test_another_seed_needs_a_reset_and_reset_starts_over(cli_env: dict[str, str]) -> None:
+    assert demo(cli_env, "--seed", "1")[0] == 0
+    code, out = demo(cli_env, "--seed", "2")
     assert code == 2 and "demo.not_empty" in out
-    code, out = demo(env, "--seed", "2", "--reset")
+    code, out = demo(cli_env, "--seed", "2", "--reset")
     assert code == 0, out
 
 
-def test_reset_never_empties_a_directory_the_demo_did_not_make(env: dict[str, str]) -> None:
-    assert runner.invoke(app, ["init"], env=env).exit_code == 0
+def test_reset_never_empties_a_directory_the_demo_did_not_make(cli_env: dict[str, str]) -> None:
+    assert runner.invoke(app, ["init"], env=cli_env).exit_code == 0
     assert (
-        runner.invoke(app, ["user", "add", "real", "--role", "admin", "--password", "precious-1"], env=env).exit_code
+        runner.invoke(
+            app, ["user", "add", "real", "--role", "admin", "--password", "precious-1"], env=cli_env
+        ).exit_code
         == 0
     )
-    code, out = demo(env, "--reset")
+    code, out = demo(cli_env, "--reset")
     assert code == 2 and "demo.not_empty" in out
-    assert "real" in runner.invoke(app, ["user", "list"], env=env).output
+    assert "real" in runner.invoke(app, ["user", "list"], env=cli_env).output

@@ -183,34 +183,30 @@ def login(
     session: Session, username: str, password: str, *, max_failures: int = 5, lock_minutes: int = 15, via: str = "web"
 ) -> LoginOutcome:
     """Check a password; count failures and lock the account for a while after too many in a row."""
-    wrong = AuthenticationRequired("auth.failed", N_("Wrong username or password"))
+    username = username[:64]
     user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        credentials.verify_password(_dummy_hash(), password)  # same cost as a real check: no username probing
+
+    def refuse(reason: str, error: DomainError | None = None) -> LoginOutcome:
+        who = actor_for(user, via) if user is not None else Actor(None, username or "?", via=via)
         audit.record(
             session,
-            Actor(None, username[:64] or "?", via=via),
-            "auth.login",
-            resource_type="user",
-            resource_id=username[:64],
-            result="denied",
-            detail={"reason": "unknown_user"},
-        )
-        return LoginOutcome(None, wrong)
-    now = _now()
-    if user.locked_until is not None and user.locked_until > now:
-        audit.record(
-            session,
-            actor_for(user, via),
+            who,
             "auth.login",
             resource_type="user",
             resource_id=username,
             result="denied",
-            detail={"reason": "locked"},
+            detail={"reason": reason},
         )
+        return LoginOutcome(None, error or AuthenticationRequired("auth.failed", N_("Wrong username or password")))
+
+    if user is None:
+        credentials.verify_password(_dummy_hash(), password)  # same cost as a real check: no username probing
+        return refuse("unknown_user")
+    now = _now()
+    if user.locked_until is not None and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return LoginOutcome(
-            None,
+        return refuse(
+            "locked",
             AuthenticationRequired(
                 "auth.locked",
                 N_("Too many failed sign-ins: this account is locked for {minutes} more minutes"),
@@ -222,16 +218,7 @@ def login(
         if user.failed_logins >= max_failures:
             user.locked_until = now + timedelta(minutes=lock_minutes)
             user.failed_logins = 0
-        audit.record(
-            session,
-            actor_for(user, via),
-            "auth.login",
-            resource_type="user",
-            resource_id=username,
-            result="denied",
-            detail={"reason": "inactive" if not user.is_active else "wrong_password"},
-        )
-        return LoginOutcome(None, wrong)
+        return refuse("inactive" if not user.is_active else "wrong_password")
     if credentials.needs_rehash(user.password_hash):
         user.password_hash = credentials.hash_password(password)
     user.failed_logins = 0

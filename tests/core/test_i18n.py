@@ -11,7 +11,7 @@ from yiwang.core.i18n import catalog, normalize_locale, translator
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "N_": None}
-METHODS = [("yiwang/**.py", "python"), ("yiwang/web/templates/**.html", "jinja2")]
+METHODS = [("yiwang/**.py", "python"), ("yiwang/**/templates/**.html", "jinja2")]
 
 
 def extracted() -> set[str]:

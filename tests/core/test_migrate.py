@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 
 from yiwang.core import migrate
 from yiwang.core.db import Database
-from yiwang.core.models import Base
+from yiwang.schema import Base
 
 
 def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:

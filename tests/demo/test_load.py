@@ -43,6 +43,8 @@ def test_the_demo_loads_every_account_and_dataset(cli_env: dict[str, str]) -> No
     population = pq.read_table(sources / "population-registry.parquet")
     enterprises = pq.read_table(sources / "enterprise-registry.parquet")
     assert population.num_rows > 0 and "person_id" in population.column_names
+    listed = runner.invoke(app, ["dataset", "list"], env=cli_env).output
+    assert "population-registry" in listed and "enterprise-registry" in listed
     assert enterprises.num_rows > 0 and "credit_code" in enterprises.column_names
 
 

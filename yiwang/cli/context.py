@@ -22,7 +22,7 @@ from yiwang.core.settings import Settings, load_settings
 EXIT_CHECK_FAILED = 1
 EXIT_REFUSED = 2
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from yiwang.cli import accounts as accounts_cli
 from yiwang.cli import audit as audit_cli
+from yiwang.cli import catalog as catalog_cli
 from yiwang.cli.context import ErrorReportingGroup, console, set_data_dir, state
 from yiwang.core import installation, migrate
 from yiwang.core.settings import Settings
@@ -27,6 +28,8 @@ app.add_typer(accounts_cli.user_app, name="user")
 app.add_typer(accounts_cli.department_app, name="department")
 app.add_typer(accounts_cli.token_app, name="token")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(catalog_cli.dataset_app, name="dataset")
+app.command(name="ingest")(catalog_cli.ingest)
 
 
 class DemoSize(StrEnum):

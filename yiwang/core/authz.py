@@ -39,6 +39,7 @@ class Resource:
     id: str = ""
     owner_user_id: int | None = None
     owner_department_id: int | None = None
+    is_public: bool = False
 
 
 Rule = Callable[[Actor, Resource | None], bool]

@@ -59,3 +59,9 @@ class Conflict(DomainError):
     """The request clashes with the current state (a duplicate name)."""
 
     http_status = 409
+
+
+class TooLarge(DomainError):
+    """An upload or request over the configured limit."""
+
+    http_status = 413

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
         5, ge=1, le=100, description="Failed logins in a row after which an account is locked for a while."
     )
     login_lock_minutes: int = Field(15, ge=1, le=24 * 60, description="Minutes an account stays locked.")
+    max_upload_mb: int = Field(
+        2048, ge=1, le=1024 * 1024, description="Largest file accepted by an upload or `yiwang ingest`, in MiB."
+    )
     host: str = Field("127.0.0.1", description="Address `yiwang serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `yiwang serve` listens on.")
 

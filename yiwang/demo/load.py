@@ -18,6 +18,7 @@ from yiwang.core.identity import Actor
 from yiwang.core.models import User
 from yiwang.core.settings import Settings
 from yiwang.demo.accounts import load_accounts
+from yiwang.demo.catalogue import publish_sources
 from yiwang.demo.datasets import Size
 from yiwang.demo.sources import write_sources
 
@@ -72,6 +73,7 @@ def load_demo(
         with database.session() as session:
             load_accounts(session, Actor.operator())
         sources = write_sources(settings.data_dir / SOURCES_DIR, seed, size, progress)
+        publish_sources(database, settings.data_dir, sources, progress)
         marker.write_text(json.dumps(wanted), encoding="utf-8")
         return DemoSummary(settings.data_dir, seed, size, sources, reused=False)
     finally:

@@ -11,6 +11,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from yiwang import __version__
+from yiwang.catalog import api as catalog_api
+from yiwang.catalog import pages as catalog_pages
 from yiwang.core.installation import open_installation
 from yiwang.core.settings import Settings
 from yiwang.web import account_api, account_pages, audit_api, audit_pages, errors, health
@@ -62,7 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         LocaleAndSecurityMiddleware, default_locale=settings.default_locale, secure_cookies=settings.secure_cookies
     )
     errors.install(app)
-    for module in (health, account_api, audit_api, account_pages, audit_pages):
+    for module in (health, account_api, audit_api, catalog_api, account_pages, audit_pages, catalog_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -53,11 +53,22 @@ def get_translate(locale: Annotated[str, Depends(get_locale)]) -> Translate:
     return translator(locale)
 
 
-def api_actor(request: Request, database: Annotated[Database, Depends(get_database)]) -> Actor:
-    """The actor behind an API call: a token in ``Authorization`` (CKAN style, bare or Bearer) or X-CKAN-API-Key."""
-    plaintext = accounts.token_from_header(request.headers.get("authorization")) or accounts.token_from_header(
+def _presented_token(request: Request) -> str | None:
+    return accounts.token_from_header(request.headers.get("authorization")) or accounts.token_from_header(
         request.headers.get("x-ckan-api-key")
     )
+
+
+def optional_api_actor(request: Request, database: Annotated[Database, Depends(get_database)]) -> Actor:
+    """The token's actor, or the anonymous actor when no token is sent (a wrong token is still a 401)."""
+    if _presented_token(request) is None:
+        return Actor.anonymous()
+    return api_actor(request, database)
+
+
+def api_actor(request: Request, database: Annotated[Database, Depends(get_database)]) -> Actor:
+    """The actor behind an API call: a token in ``Authorization`` (CKAN style, bare or Bearer) or X-CKAN-API-Key."""
+    plaintext = _presented_token(request)
     if plaintext is None:
         raise AuthenticationRequired("token.missing", N_("Send your API token in the Authorization header"))
     with database.read_session() as session:
@@ -120,6 +131,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[Session, Depends(write_session)]
 ReadSessionDep = Annotated[Session, Depends(read_session)]
 ApiActor = Annotated[Actor, Depends(api_actor)]
+OptionalApiActor = Annotated[Actor, Depends(optional_api_actor)]
 PageActor = Annotated[Actor, Depends(page_actor)]
 LocaleDep = Annotated[str, Depends(get_locale)]
 TranslateDep = Annotated[Translate, Depends(get_translate)]

@@ -15,10 +15,12 @@ from yiwang.core.identity import ROLE_LABELS, Actor
 from yiwang.web.deps import CSRF_FIELD, csrf_token
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+# Each domain package keeps its pages' templates beside its code, under templates/<package>/.
+DOMAIN_TEMPLATE_DIRS = [Path(__file__).resolve().parent.parent / "catalog" / "templates"]
 
 
 def make_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    templates = Jinja2Templates(directory=[str(TEMPLATE_DIR), *map(str, DOMAIN_TEMPLATE_DIRS)])
     templates.env.globals["role_labels"] = ROLE_LABELS
     templates.env.globals["csrf_field"] = CSRF_FIELD
     return templates

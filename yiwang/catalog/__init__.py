@@ -1,0 +1,1 @@
+"""数据资源目录 the data catalogue: datasets, versions, ingest, quality, sensitive-field detection."""

@@ -1,0 +1,233 @@
+"""JSON API of the catalogue: find datasets, read their metadata, publish, upload versions, classify."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from yiwang.catalog import service
+from yiwang.catalog.models import Dataset, DatasetVersion, OpenType, SecurityLevel, ShareType
+from yiwang.web.deps import ApiActor, DatabaseDep, OptionalApiActor, ReadSessionDep, SessionDep, SettingsDep
+from yiwang.web.uploads import refuse_if_declared_too_large, saved_upload
+
+router = APIRouter(prefix="/api/v1/datasets", tags=["catalogue"])
+
+
+class FieldPublic(BaseModel):
+    name: str
+    type: str
+    description: str
+    unit: str
+    kind: str = Field(
+        description="个人信息类别 Personal-data kind: id_number, phone, name, address, credit_code, free_text or none."
+    )
+    kind_confirmed: bool
+    kind_reason: str
+
+
+class VersionPublic(BaseModel):
+    number: int
+    row_count: int
+    source_filename: str
+    source_format: str
+    source_bytes: int
+    encoding: str | None
+    created_at: datetime
+    created_by: str
+    quality_score: float | None
+
+    @classmethod
+    def of(cls, version: DatasetVersion) -> VersionPublic:
+        score = version.quality.get("score")
+        return cls(
+            number=version.number,
+            row_count=version.row_count,
+            source_filename=version.source_filename,
+            source_format=version.source_format,
+            source_bytes=version.source_bytes,
+            encoding=version.encoding,
+            created_at=version.created_at,
+            created_by=version.created_by,
+            quality_score=float(score) if isinstance(score, int | float) else None,
+        )
+
+
+class DatasetSummary(BaseModel):
+    name: str
+    title: str
+    description: str
+    department: str
+    tags: list[str]
+    themes: list[str]
+    share_type: ShareType
+    open_type: OpenType
+    security_level: SecurityLevel
+    modified_at: datetime
+    row_count: int | None
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetSummary:
+        current = dataset.current_version
+        return cls(
+            name=dataset.name,
+            title=dataset.title,
+            description=dataset.description,
+            department=dataset.department.name,
+            tags=list(dataset.tags),
+            themes=list(dataset.themes),
+            share_type=ShareType(dataset.share_type),
+            open_type=OpenType(dataset.open_type),
+            security_level=SecurityLevel(dataset.security_level),
+            modified_at=dataset.modified_at,
+            row_count=current.row_count if current else None,
+        )
+
+
+class DatasetDetail(DatasetSummary):
+    update_frequency: str
+    licence: str
+    contact: str
+    spatial_coverage: str
+    temporal_coverage: str
+    fields: list[FieldPublic]
+    versions: list[VersionPublic]
+    quality: dict[str, Any] | None = Field(description="质量报告 Quality report of the current version.")
+
+    @classmethod
+    def of_dataset(cls, dataset: Dataset) -> DatasetDetail:
+        current = dataset.current_version
+        return cls(
+            **DatasetSummary.of(dataset).model_dump(),
+            update_frequency=dataset.update_frequency,
+            licence=dataset.licence,
+            contact=dataset.contact,
+            spatial_coverage=dataset.spatial_coverage,
+            temporal_coverage=dataset.temporal_coverage,
+            fields=[FieldPublic.model_validate(f, from_attributes=True) for f in (current.fields if current else [])],
+            versions=[VersionPublic.of(v) for v in dataset.versions],
+            quality=dict(current.quality) if current else None,
+        )
+
+
+class DatasetPagePublic(BaseModel):
+    datasets: list[DatasetSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class DatasetIn(BaseModel):
+    name: str = Field(description="URL 名称 lowercase slug, e.g. `enterprise-registry`.")
+    title: str
+    department: str = Field(description="发布部门名称 Publishing department's name.")
+    description: str = ""
+    tags: list[str] = []
+    themes: list[str] = []
+    update_frequency: str = ""
+    licence: str = ""
+    contact: str = ""
+    share_type: ShareType = ShareType.CONDITIONAL
+    open_type: OpenType = OpenType.NONE
+    security_level: SecurityLevel = SecurityLevel.GENERAL
+    spatial_coverage: str = ""
+    temporal_coverage: str = ""
+
+
+class ClassificationIn(BaseModel):
+    share_type: ShareType
+    open_type: OpenType
+    security_level: SecurityLevel
+
+
+class FieldKindsIn(BaseModel):
+    kinds: dict[str, str] = Field(description="字段名 → 类别 Field name → personal-data kind.")
+
+
+@router.get("", response_model=DatasetPagePublic, summary="数据资源目录 Find datasets")
+def list_datasets(
+    actor: OptionalApiActor,
+    session: ReadSessionDep,
+    q: Annotated[str, Query(max_length=200, description="Words in the title, description or name.")] = "",
+    department: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> DatasetPagePublic:
+    """Datasets the caller may see (open ones for everyone; the whole catalogue for government users)."""
+    found = service.search_datasets(session, actor, q, department, page, page_size)
+    return DatasetPagePublic(
+        datasets=[DatasetSummary.of(d) for d in found.datasets],
+        total=found.total,
+        page=found.page,
+        page_size=found.page_size,
+    )
+
+
+@router.get("/{name}", response_model=DatasetDetail, summary="数据资源详情 A dataset")
+def read_dataset(name: str, actor: OptionalApiActor, session: ReadSessionDep) -> DatasetDetail:
+    """Metadata, fields with their personal-data kinds, versions and the current quality report."""
+    return DatasetDetail.of_dataset(service.get_dataset(session, actor, name))
+
+
+@router.post("", response_model=DatasetDetail, status_code=201, summary="发布数据资源 Publish a dataset")
+def create_dataset(body: DatasetIn, actor: ApiActor, session: SessionDep) -> DatasetDetail:
+    """Register a dataset for a department (admins, or staff of that department); upload its data next."""
+    data = service.DatasetInput(
+        **{
+            **body.model_dump(),
+            "share_type": body.share_type.value,
+            "open_type": body.open_type.value,
+            "security_level": body.security_level.value,
+        }
+    )
+    return DatasetDetail.of_dataset(service.create_dataset(session, actor, data))
+
+
+@router.post("/{name}/versions", response_model=VersionPublic, status_code=201, summary="上传新版本 Upload a version")
+def upload_version(
+    name: str,
+    request: Request,
+    actor: ApiActor,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GBK), XLSX, JSON, NDJSON, Parquet or GeoJSON.")],
+    format: Annotated[str | None, Form(description="Override the detected format.")] = None,
+) -> VersionPublic:
+    """Ingest the file as the dataset's new current version; a failure leaves the catalogue as it was."""
+    max_bytes = settings.max_upload_mb * 1024 * 1024
+    refuse_if_declared_too_large(request, max_bytes)
+    with saved_upload(file, settings.data_dir, max_bytes) as path:
+        version = service.ingest_version(
+            database,
+            actor,
+            settings.data_dir,
+            name,
+            path,
+            filename=file.filename or "",
+            declared_format=format,
+            max_bytes=max_bytes,
+        )
+    return VersionPublic.of(version)
+
+
+@router.put("/{name}/classification", response_model=DatasetDetail, summary="分类分级 Classify a dataset")
+def classify_dataset(name: str, body: ClassificationIn, actor: ApiActor, session: SessionDep) -> DatasetDetail:
+    """Set share type, open type and security level (data administrators only; core data can never be open)."""
+    dataset = service.classify_dataset(
+        session,
+        actor,
+        name,
+        share_type=body.share_type.value,
+        open_type=body.open_type.value,
+        security_level=body.security_level.value,
+    )
+    return DatasetDetail.of_dataset(dataset)
+
+
+@router.put("/{name}/field-kinds", response_model=DatasetDetail, summary="确认个人信息字段 Confirm field kinds")
+def confirm_field_kinds(name: str, body: FieldKindsIn, actor: ApiActor, session: SessionDep) -> DatasetDetail:
+    """The publisher confirms or corrects the detected personal-data kind of the current version's fields."""
+    service.confirm_field_kinds(session, actor, name, body.kinds)
+    return DatasetDetail.of_dataset(service.get_dataset(session, actor, name))

@@ -1,0 +1,8 @@
+"""Every table of the platform, for migrations and schema checks: import a package's models here when it gets some."""
+
+from __future__ import annotations
+
+import yiwang.catalog.models as catalog_models
+from yiwang.core.models import Base
+
+__all__ = ["Base", "catalog_models"]

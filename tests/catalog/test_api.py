@@ -114,4 +114,5 @@ def test_the_catalogue_pages(client: TestClient, staff_token: str) -> None:
     page = client.get("/datasets/open-one?lang=en")
     assert page.status_code == 200 and 'data-testid="field-身份证号"' in page.text and "ID number" in page.text
     assert "data-chart=" in page.text and 'data-testid="quality-score"' in page.text
+    assert 'data-testid="quality-table"' in page.text and "citizen_id" in page.text
     assert client.get("/datasets/nothing-here").status_code == 404

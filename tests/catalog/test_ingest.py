@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from yiwang.catalog import ingest
-from yiwang.catalog.ingest import IngestResult, detect_format, ingest_file
+from yiwang.catalog.ingest import IngestResult, delimited, detect_format, geojson, ingest_file
 from yiwang.core.errors import InvalidInput
 from yiwang.core.i18n import translator
 
@@ -84,7 +84,7 @@ def test_chinese_csv_round_trips_in_each_encoding(tmp_path: Path, out_dir: Path,
 def test_gb18030_decoding_survives_characters_split_across_chunks(
     tmp_path: Path, out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest, "CHUNK_BYTES", 5)
+    monkeypatch.setattr(delimited, "CHUNK_BYTES", 5)
     source = write(tmp_path, "gbk.csv", csv_text(CHINESE_TABLE), "gb18030")
     result, rows = ingest_rows(source, out_dir)
     assert rows == CHINESE_ROWS and result.encoding == "gb18030"
@@ -116,10 +116,10 @@ def test_header_names_are_trimmed_and_made_unique(tmp_path: Path, out_dir: Path)
 
 
 def test_a_type_broken_after_the_sample_is_inferred_from_the_whole_file(tmp_path: Path, out_dir: Path) -> None:
-    lines = ["编号,名称", *(f"{i},x" for i in range(ingest.CSV_SAMPLE_ROWS + 100)), "A-17,y"]
+    lines = ["编号,名称", *(f"{i},x" for i in range(delimited.CSV_SAMPLE_ROWS + 100)), "A-17,y"]
     result, rows = ingest_rows(write(tmp_path, "late.csv", "\n".join(lines) + "\n"), out_dir)
     assert types(result)["编号"] == "VARCHAR" and rows[-1] == {"编号": "A-17", "名称": "y"}
-    assert result.row_count == ingest.CSV_SAMPLE_ROWS + 101
+    assert result.row_count == delimited.CSV_SAMPLE_ROWS + 101
 
 
 def test_leading_blank_lines_are_skipped(tmp_path: Path, out_dir: Path) -> None:
@@ -269,7 +269,7 @@ COLLECTION = {
 def test_geojson_features_become_rows_with_their_geometry(
     tmp_path: Path, out_dir: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    monkeypatch.setattr(ingest, "CHUNK_BYTES", chunk)  # 3 bytes: every value and character spans chunks
+    monkeypatch.setattr(geojson, "CHUNK_BYTES", chunk)  # 3 bytes: every value and character spans chunks
     source = write(tmp_path, "layer.json", json.dumps(COLLECTION, ensure_ascii=False, indent=1))
     result, rows = ingest_rows(source, out_dir)
     assert result.source_format == "geojson" and result.row_count == 3
@@ -455,6 +455,6 @@ def test_a_malformed_row_past_the_sample_is_reported_without_its_contents(tmp_pa
 
 def test_every_ingest_message_is_translated() -> None:
     zh = translator("zh_CN")
-    source = Path(ingest.__file__).read_text(encoding="utf-8")
+    source = "".join(path.read_text(encoding="utf-8") for path in Path(ingest.__file__).parent.glob("*.py"))
     messages = [json.loads(f'"{m}"') for m in re.findall(r'N_\(\s*"((?:[^"\\]|\\.)*)"', source)]
     assert len(messages) > 10 and [m for m in messages if zh(m) == m] == []

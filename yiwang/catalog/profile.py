@@ -323,6 +323,18 @@ def _not_text(name: str, duck_type: str) -> KindGuess:
     )
 
 
+# Values decide first, in this order: a column mostly of valid codes of one kind is that kind, whatever its header.
+VALUE_RULES: tuple[tuple[PersonalKind, Callable[[str], bool], str], ...] = (
+    (PersonalKind.ID_NUMBER, is_citizen_id, N_("{share} of {sampled} sampled values are valid citizen ID numbers")),
+    (
+        PersonalKind.CREDIT_CODE,
+        is_credit_code,
+        N_("{share} of {sampled} sampled values are valid unified social credit codes"),
+    ),
+    (PersonalKind.PHONE, is_mobile_phone, N_("{share} of {sampled} sampled values are mainland mobile phone numbers")),
+)
+
+
 def _guess_column(name: str, values: list[str]) -> KindGuess:
     """The kind of one column from its non-null sampled values and its header (rules in the module docstring)."""
     if not values:
@@ -333,36 +345,11 @@ def _guess_column(name: str, values: list[str]) -> KindGuess:
                 )
         return _guess(name, PersonalKind.NONE, 0.5, N_("No values in the sample"))
     sampled = f"{len(values):,}"
-    ids = _share(values, is_citizen_id)
-    if ids >= VALUE_SHARE:
-        return _guess(
-            name,
-            PersonalKind.ID_NUMBER,
-            ids,
-            N_("{share} of {sampled} sampled values are valid citizen ID numbers"),
-            share=_percent(ids),
-            sampled=sampled,
-        )
-    credit = _share(values, is_credit_code)
-    if credit >= VALUE_SHARE:
-        return _guess(
-            name,
-            PersonalKind.CREDIT_CODE,
-            credit,
-            N_("{share} of {sampled} sampled values are valid unified social credit codes"),
-            share=_percent(credit),
-            sampled=sampled,
-        )
-    mobile = _share(values, is_mobile_phone)
-    if mobile >= VALUE_SHARE:
-        return _guess(
-            name,
-            PersonalKind.PHONE,
-            mobile,
-            N_("{share} of {sampled} sampled values are mainland mobile phone numbers"),
-            share=_percent(mobile),
-            sampled=sampled,
-        )
+    shares = {kind: _share(values, check) for kind, check, _message in VALUE_RULES}
+    for kind, _check, message in VALUE_RULES:
+        if shares[kind] >= VALUE_SHARE:
+            return _guess(name, kind, shares[kind], message, share=_percent(shares[kind]), sampled=sampled)
+    ids, credit, mobile = (shares[PersonalKind.ID_NUMBER], shares[PersonalKind.CREDIT_CODE], shares[PersonalKind.PHONE])
     if ID_HEADER.matches(name):
         return _guess(
             name,

@@ -22,7 +22,7 @@ from yiwang.catalog.models import Dataset, DatasetField, DatasetVersion, OpenTyp
 from yiwang.catalog.profile import KindGuess, QualityReport, detect_personal_kinds, quality_report
 from yiwang.core import audit
 from yiwang.core.accounts import get_department
-from yiwang.core.authz import Resource, authorize, register
+from yiwang.core.authz import Resource, authorize, can, register
 from yiwang.core.db import Database
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
 from yiwang.core.i18n import N_
@@ -178,7 +178,7 @@ def ensure_dataset(session: Session, actor: Actor, data: DatasetInput) -> Datase
 def get_dataset(session: Session, actor: Actor, name: str) -> Dataset:
     """A dataset the actor may see; one they may not see is reported as not found (its existence is not told)."""
     dataset = session.scalar(select(Dataset).where(Dataset.name == name))
-    if dataset is None or not _may_view(actor, _view_resource(dataset)):
+    if dataset is None or not can(actor, CatalogAction.VIEW, _view_resource(dataset)):
         raise NotFound("dataset.not_found", N_("No dataset is called {name}"), name=name)
     return dataset
 

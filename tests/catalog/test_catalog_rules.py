@@ -18,7 +18,15 @@ EXPECTED = {
     CatalogAction.CONFIRM_FIELDS: ({A, S}, {A}, None),
     CatalogAction.CLASSIFY: ({A}, {A}, None),
     CatalogAction.VIEW: ({A, S, U}, {A, S, U}, {A, S, U, E, C}),
+    CatalogAction.READ_ROWS: ({A, S}, {A}, {A, S, U, E, C}),
 }
+
+
+@pytest.mark.parametrize("role", sorted(Role))
+def test_unconditionally_shared_rows_are_readable_by_any_departments_staff(role: Role) -> None:
+    actor = Actor(user_id=9, username="x", roles=frozenset({role}), department_id=OWN)
+    shared = Resource("dataset:shared", "d", owner_department_id=OTHER)
+    assert can(actor, CatalogAction.READ_ROWS, shared) is (role in {A, S})
 
 
 def test_every_catalogue_action_is_expected() -> None:
@@ -37,4 +45,5 @@ def test_role_against_catalogue_action(action: str, role: Role) -> None:
             role in public
         )
     assert not can(Actor.anonymous(), action, Resource("dataset", "d", owner_department_id=OTHER))
-    assert can(Actor.anonymous(), action, Resource("dataset", "d", is_public=True)) is (action == CatalogAction.VIEW)
+    public_actions = {CatalogAction.VIEW, CatalogAction.READ_ROWS}
+    assert can(Actor.anonymous(), action, Resource("dataset", "d", is_public=True)) is (action in public_actions)

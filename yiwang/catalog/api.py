@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from yiwang.catalog import service
 from yiwang.catalog.models import Dataset, DatasetVersion, OpenType, SecurityLevel, ShareType
+from yiwang.catalog.rows import parse_query
 from yiwang.web.deps import ApiActor, DatabaseDep, OptionalApiActor, ReadSessionDep, SessionDep, SettingsDep
 from yiwang.web.uploads import refuse_if_declared_too_large, saved_upload
 
@@ -231,3 +232,26 @@ def confirm_field_kinds(name: str, body: FieldKindsIn, actor: ApiActor, session:
     """The publisher confirms or corrects the detected personal-data kind of the current version's fields."""
     service.confirm_field_kinds(session, actor, name, body.kinds)
     return DatasetDetail.of_dataset(service.get_dataset(session, actor, name))
+
+
+class RowPagePublic(BaseModel):
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total: int = Field(description="Rows matching the filters, over all pages.")
+    next: str | None = Field(description="Pass as `_next` for the following page; null on the last page.")
+    facets: dict[str, list[tuple[Any, int]]]
+    masked: list[str] = Field(description="个人信息字段（已脱敏） Personal fields shown masked.")
+
+
+@router.get("/{name}/rows", response_model=RowPagePublic, summary="行数据 Rows of a dataset")
+def read_dataset_rows(
+    name: str, request: Request, actor: OptionalApiActor, session: SessionDep, settings: SettingsDep
+) -> RowPagePublic:
+    """Datasette-style rows of the current version: `col=v`, `col__gt|gte|lt|lte|ne|contains|startswith|in|isnull=v`,
+    `_sort`/`_sort_desc`, `_fields=a,b`, `_size` (≤ 1000), `_next`, `_facet` (repeatable). Personal fields are
+    masked for everyone but the publisher and cannot be filtered on by others; non-open reads are audited."""
+    query = parse_query(list(request.query_params.multi_items()))
+    page = service.read_dataset_rows(session, actor, settings.data_dir, name, query)
+    return RowPagePublic(
+        columns=page.columns, rows=page.rows, total=page.total, next=page.next, facets=page.facets, masked=page.masked
+    )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from yiwang.catalog.ingest import IngestResult, ingest_file
 from yiwang.catalog.models import Dataset, DatasetField, DatasetVersion, OpenType, SecurityLevel, ShareType
 from yiwang.catalog.profile import KindGuess, QualityReport, detect_personal_kinds, quality_report
+from yiwang.catalog.rows import RowPage, RowQuery, read_rows
 from yiwang.core import audit
 from yiwang.core.accounts import get_department
 from yiwang.core.authz import Resource, authorize, can, register
@@ -45,6 +46,7 @@ class CatalogAction:
     CLASSIFY = "dataset.classify"
     CONFIRM_FIELDS = "dataset.confirm_fields"
     VIEW = "dataset.view"
+    READ_ROWS = "dataset.read_rows"
 
 
 def _is_publisher(actor: Actor, resource: Resource | None) -> bool:
@@ -66,11 +68,24 @@ def _may_view(actor: Actor, resource: Resource | None) -> bool:
     return resource is not None and resource.is_public
 
 
+def _may_read_rows(actor: Actor, resource: Resource | None) -> bool:
+    """Open data for everyone; the publisher's own data; unconditionally shared data for any department's staff.
+
+    Conditionally shared data reaches other departments only through a sharing grant (一网协同), not here.
+    """
+    if resource is None:
+        return False
+    if resource.is_public or _is_publisher(actor, resource):
+        return True
+    return actor.has_role(Role.DEPT_STAFF) and resource.type == "dataset:shared"
+
+
 register(CatalogAction.CREATE, _is_publisher)
 register(CatalogAction.INGEST, _is_publisher)
 register(CatalogAction.CONFIRM_FIELDS, _is_publisher)
 register(CatalogAction.CLASSIFY, lambda actor, _resource: actor.has_role(Role.ADMIN))
 register(CatalogAction.VIEW, _may_view)
+register(CatalogAction.READ_ROWS, _may_read_rows)
 
 
 def _resource(dataset: Dataset) -> Resource:
@@ -426,3 +441,40 @@ def search_datasets(
         query.order_by(Dataset.modified_at.desc(), Dataset.id.desc()).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return DatasetPage(list(found), total, page, page_size)
+
+
+def _rows_resource(dataset: Dataset) -> Resource:
+    shared = dataset.share_type == ShareType.UNCONDITIONAL.value
+    return Resource(
+        "dataset:shared" if shared else "dataset",
+        dataset.name,
+        owner_department_id=dataset.department_id,
+        is_public=dataset.open_type == OpenType.UNCONDITIONAL.value,
+    )
+
+
+def read_dataset_rows(session: Session, actor: Actor, data_dir: Path, name: str, query: RowQuery) -> RowPage:
+    """Rows of the current version. Only the publisher sees personal fields raw; every read that is not of open
+    data is recorded in the audit chain with how many rows it returned."""
+    dataset = get_dataset(session, actor, name)
+    resource = _rows_resource(dataset)
+    authorize(actor, CatalogAction.READ_ROWS, resource)
+    version = dataset.current_version
+    if version is None:
+        raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
+    page = read_rows(version_file(data_dir, version), version, query, raw_allowed=_is_publisher(actor, resource))
+    if not resource.is_public:
+        audit.record(
+            session,
+            actor,
+            CatalogAction.READ_ROWS,
+            resource_type="dataset",
+            resource_id=name,
+            detail={
+                "version": version.number,
+                "rows": len(page.rows),
+                "masked": page.masked,
+                "filters": sorted({f.field for f in query.filters}),
+            },
+        )
+    return page

@@ -1,0 +1,260 @@
+"""行数据 reading a dataset's rows: filters, sort, field choice, keyset paging, facets — masked as policy says.
+
+Each read opens its own in-memory DuckDB connection over the current version's Parquet file, with a memory limit,
+no extension loading and a time limit. Column names come only from the version's field list and values are bound
+as parameters, so a query string can never become SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from yiwang.catalog.models import DatasetVersion
+from yiwang.core.errors import InvalidInput
+from yiwang.core.i18n import N_
+from yiwang.core.masking import PersonalKind, mask
+
+MAX_PAGE_SIZE = 1000
+FACET_LIMIT = 20
+QUERY_SECONDS = 10.0
+OPERATORS = {
+    "exact": "=",
+    "ne": "<>",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+    "contains": "contains",
+    "startswith": "startswith",
+    "in": "in",
+    "isnull": "isnull",
+}
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    field: str
+    operator: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    """What a reader asks for: every part optional."""
+
+    filters: tuple[RowFilter, ...] = ()
+    sort: str | None = None
+    descending: bool = False
+    fields: tuple[str, ...] = ()
+    size: int = 100
+    after: str | None = None
+    facets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RowPage:
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total: int
+    next: str | None
+    facets: dict[str, list[tuple[Any, int]]]
+    masked: list[str]
+
+
+def parse_query(params: Sequence[tuple[str, str]]) -> RowQuery:
+    """Datasette-style parameters: ``col=v``, ``col__gt=v`` …, ``_sort``, ``_sort_desc``, ``_fields``, ``_size``,
+    ``_next``, ``_facet`` (repeatable). Unknown ``_`` parameters are refused so typos do not pass silently."""
+    filters: list[RowFilter] = []
+    facets: list[str] = []
+    fields: tuple[str, ...] = ()
+    sort: str | None = None
+    descending, size, after = False, 100, None
+    for key, value in params:
+        if key in ("_sort", "_sort_desc"):
+            sort, descending = value, key == "_sort_desc"
+        elif key == "_fields":
+            fields = tuple(name.strip() for name in value.split(",") if name.strip())
+        elif key == "_size":
+            if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+                raise InvalidInput(
+                    "rows.bad_size", N_("_size must be a whole number from 1 to {max}"), max=MAX_PAGE_SIZE
+                )
+            size = int(value)
+        elif key == "_next":
+            after = value
+        elif key == "_facet":
+            facets.append(value)
+        elif key in ("lang",):
+            continue
+        elif key.startswith("_"):
+            raise InvalidInput("rows.bad_parameter", N_("Unknown parameter {name}"), name=key)
+        else:
+            field, _, operator = key.partition("__")
+            operator = operator or "exact"
+            if operator not in OPERATORS:
+                raise InvalidInput(
+                    "rows.bad_operator",
+                    N_("Unknown filter {operator}; choose from {choices}"),
+                    operator=operator,
+                    choices=", ".join(OPERATORS),
+                )
+            filters.append(RowFilter(field, operator, value))
+    return RowQuery(tuple(filters), sort, descending, fields, size, after, tuple(facets))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _where(query: RowQuery, known: Mapping[str, str]) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    for flt in query.filters:
+        column = _quote(flt.field)
+        typed = f"CAST(? AS {known[flt.field]})" if flt.operator not in ("contains", "startswith") else "?"
+        if flt.operator == "contains":
+            clauses.append(f"contains(CAST({column} AS VARCHAR), ?)")
+            params.append(flt.value)
+        elif flt.operator == "startswith":
+            clauses.append(f"starts_with(CAST({column} AS VARCHAR), ?)")
+            params.append(flt.value)
+        elif flt.operator == "in":
+            values = [v for v in flt.value.split(",") if v != ""]
+            clauses.append(f"{column} IN ({', '.join([typed] * len(values)) or 'NULL'})")
+            params.extend(values)
+        elif flt.operator == "isnull":
+            clauses.append(f"{column} IS {'' if flt.value.lower() in ('1', 'true', 'yes') else 'NOT '}NULL")
+        else:
+            clauses.append(f"{column} {OPERATORS[flt.operator]} {typed}")
+            params.append(flt.value)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(token: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, json.JSONDecodeError):
+        raise InvalidInput("rows.bad_cursor", N_("The _next value is not one this server gave out")) from None
+    if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+        raise InvalidInput("rows.bad_cursor", N_("The _next value is not one this server gave out"))
+    return values
+
+
+def _after(query: RowQuery, known: Mapping[str, str], cursor: list[Any]) -> tuple[str, list[Any]]:
+    """The keyset condition for rows after `cursor` in the page order (nulls sort last, row number breaks ties)."""
+    last_value, last_row = cursor
+    beyond = "<" if query.descending else ">"
+    if query.sort is None:
+        return f"file_row_number {beyond} ?", [last_row]
+    key = _quote(query.sort)
+    if last_value is None:
+        return f"({key} IS NULL AND file_row_number {beyond} ?)", [last_row]
+    value = f"CAST(? AS {known[query.sort]})"
+    return (
+        f"({key} {beyond} {value} OR ({key} = {value} AND file_row_number {beyond} ?) OR {key} IS NULL)",
+        [last_value, last_value, last_row],
+    )
+
+
+def read_rows(parquet: Path, version: DatasetVersion, query: RowQuery, *, raw_allowed: bool) -> RowPage:
+    """A page of rows of `version`; personal fields masked unless `raw_allowed`, and then not filterable either."""
+    known = {f.name: f.type for f in version.fields}
+    kinds = {f.name: f.kind for f in version.fields}
+    for name in [
+        *(f.field for f in query.filters),
+        *query.fields,
+        *query.facets,
+        *([query.sort] if query.sort else []),
+    ]:
+        if name not in known:
+            raise InvalidInput("rows.unknown_field", N_("There is no field {field}"), field=name)
+    personal = {name for name, kind in kinds.items() if kind != PersonalKind.NONE.value}
+    if not raw_allowed:
+        asked = {f.field for f in query.filters} | set(query.facets) | ({query.sort} if query.sort else set())
+        probing = sorted(asked & personal)
+        if probing:
+            raise InvalidInput(
+                "rows.personal_filter",
+                N_("Personal fields cannot be filtered, sorted or faceted here: {fields}"),
+                fields=", ".join(probing),
+            )
+    columns = list(query.fields) or [f.name for f in version.fields]
+    where, params = _where(query, known)
+    key = _quote(query.sort) if query.sort else "file_row_number"
+    direction = "DESC" if query.descending else "ASC"
+    source = "read_parquet(?, file_row_number = true)"
+    page_where, page_params = where, list(params)
+    if query.after is not None:
+        keyset, keyset_params = _after(query, known, _decode_cursor(query.after))
+        page_where = (where + " AND " if where else " WHERE ") + keyset
+        page_params.extend(keyset_params)
+    select_list = ", ".join(_quote(c) for c in columns)
+    sql = (
+        f"SELECT {select_list}, file_row_number AS __row, {key} AS __key FROM {source}{page_where} "
+        f"ORDER BY {key} {direction} NULLS LAST, file_row_number {direction} LIMIT ?"
+    )
+    with _connection() as connection:
+        try:
+            result = connection.execute(sql, [str(parquet), *page_params, query.size + 1]).fetchall()
+            total = connection.execute(f"SELECT count(*) FROM {source}{where}", [str(parquet), *params]).fetchone()
+            facets = {
+                name: [
+                    (value, int(count))
+                    for value, count in connection.execute(
+                        f"SELECT {_quote(name)}, count(*) AS n FROM {source}{where} GROUP BY 1 ORDER BY n DESC, 1 "
+                        f"LIMIT {FACET_LIMIT}",
+                        [str(parquet), *params],
+                    ).fetchall()
+                ]
+                for name in query.facets
+            }
+        except duckdb.ConversionException as exc:
+            raise InvalidInput(
+                "rows.bad_value",
+                N_("A filter value does not fit its field: {reason}"),
+                reason=str(exc).splitlines()[0][:200],
+            ) from None
+    more = len(result) > query.size
+    result = result[: query.size]
+    masked = sorted(set(columns) & personal) if not raw_allowed else []
+    rows = []
+    for record in result:
+        row = dict(zip(columns, record[: len(columns)], strict=True))
+        for name in masked:
+            row[name] = mask(kinds[name], None if row[name] is None else str(row[name]))
+        rows.append(row)
+    next_token = _encode_cursor([result[-1][-1], int(result[-1][-2])]) if more and result else None
+    return RowPage(columns, rows, int(total[0]) if total else 0, next_token, facets, masked)
+
+
+class _connection:
+    """A short-lived, locked-down DuckDB connection interrupted when it runs past the time limit."""
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self.connection = duckdb.connect(
+            ":memory:",
+            config={
+                "memory_limit": "512MB",
+                "threads": 2,
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+            },
+        )
+        self.timer = threading.Timer(QUERY_SECONDS, self.connection.interrupt)
+        self.timer.start()
+        return self.connection
+
+    def __exit__(self, *exc: object) -> None:
+        self.timer.cancel()
+        self.connection.close()

@@ -245,13 +245,13 @@ class RowPagePublic(BaseModel):
 
 @router.get("/{name}/rows", response_model=RowPagePublic, summary="行数据 Rows of a dataset")
 def read_dataset_rows(
-    name: str, request: Request, actor: OptionalApiActor, session: SessionDep, settings: SettingsDep
+    name: str, request: Request, actor: OptionalApiActor, database: DatabaseDep, settings: SettingsDep
 ) -> RowPagePublic:
     """Datasette-style rows of the current version: `col=v`, `col__gt|gte|lt|lte|ne|contains|startswith|in|isnull=v`,
     `_sort`/`_sort_desc`, `_fields=a,b`, `_size` (≤ 1000), `_next`, `_facet` (repeatable). Personal fields are
     masked for everyone but the publisher and cannot be filtered on by others; non-open reads are audited."""
     query = parse_query(list(request.query_params.multi_items()))
-    page = service.read_dataset_rows(session, actor, settings.data_dir, name, query)
+    page = service.read_dataset_rows(database, actor, settings.data_dir, name, query)
     return RowPagePublic(
         columns=page.columns, rows=page.rows, total=page.total, next=page.next, facets=page.facets, masked=page.masked
     )

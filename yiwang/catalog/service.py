@@ -453,28 +453,34 @@ def _rows_resource(dataset: Dataset) -> Resource:
     )
 
 
-def read_dataset_rows(session: Session, actor: Actor, data_dir: Path, name: str, query: RowQuery) -> RowPage:
+def read_dataset_rows(database: Database, actor: Actor, data_dir: Path, name: str, query: RowQuery) -> RowPage:
     """Rows of the current version. Only the publisher sees personal fields raw; every read that is not of open
-    data is recorded in the audit chain with how many rows it returned."""
-    dataset = get_dataset(session, actor, name)
-    resource = _rows_resource(dataset)
-    authorize(actor, CatalogAction.READ_ROWS, resource)
-    version = dataset.current_version
-    if version is None:
-        raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
-    page = read_rows(version_file(data_dir, version), version, query, raw_allowed=_is_publisher(actor, resource))
+    data is recorded in the audit chain with how many rows it returned.
+
+    The query runs in a reading session, so a slow query never holds SQLite's write lock; the audit entry follows
+    in a short writing session of its own.
+    """
+    with database.read_session() as session:
+        dataset = get_dataset(session, actor, name)
+        resource = _rows_resource(dataset)
+        authorize(actor, CatalogAction.READ_ROWS, resource)
+        version = dataset.current_version
+        if version is None:
+            raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
+        page = read_rows(version_file(data_dir, version), version, query, raw_allowed=_is_publisher(actor, resource))
     if not resource.is_public:
-        audit.record(
-            session,
-            actor,
-            CatalogAction.READ_ROWS,
-            resource_type="dataset",
-            resource_id=name,
-            detail={
-                "version": version.number,
-                "rows": len(page.rows),
-                "masked": page.masked,
-                "filters": sorted({f.field for f in query.filters}),
-            },
-        )
+        with database.session() as session:
+            audit.record(
+                session,
+                actor,
+                CatalogAction.READ_ROWS,
+                resource_type="dataset",
+                resource_id=name,
+                detail={
+                    "version": version.number,
+                    "rows": len(page.rows),
+                    "masked": page.masked,
+                    "filters": sorted({f.field for f in query.filters}),
+                },
+            )
     return page

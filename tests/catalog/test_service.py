@@ -18,6 +18,7 @@ from yiwang.core.db import Database
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
 from yiwang.core.identity import Actor
 from yiwang.core.models import AuditEntry
+from yiwang.core.settings import Settings
 
 POLICE = "海南省公安厅"
 ROWS = [
@@ -46,8 +47,8 @@ def publish(database: Database, actor: Actor, name: str = "household", **changes
 
 def test_a_department_publishes_and_ingests_a_gbk_csv(
     database: Database,
-    settings,
-    publisher: Actor,  # type: ignore[no-untyped-def]
+    settings: Settings,
+    publisher: Actor,
     tmp_path: Path,
 ) -> None:
     publish(database, publisher)
@@ -69,7 +70,7 @@ def test_a_department_publishes_and_ingests_a_gbk_csv(
 
 def test_a_new_version_becomes_current_and_the_old_one_stays_readable(
     database: Database,
-    settings,  # type: ignore[no-untyped-def]
+    settings: Settings,
     publisher: Actor,
     tmp_path: Path,
 ) -> None:
@@ -88,8 +89,8 @@ def test_a_new_version_becomes_current_and_the_old_one_stays_readable(
 
 def test_a_failed_ingest_changes_nothing(
     database: Database,
-    settings,
-    publisher: Actor,  # type: ignore[no-untyped-def]
+    settings: Settings,
+    publisher: Actor,
     tmp_path: Path,
 ) -> None:
     publish(database, publisher)
@@ -108,8 +109,8 @@ def test_a_failed_ingest_changes_nothing(
 
 def test_only_the_owner_department_or_the_admin_publishes(
     database: Database,
-    settings,
-    make_user: UserFactory,  # type: ignore[no-untyped-def]
+    settings: Settings,
+    make_user: UserFactory,
     publisher: Actor,
     tmp_path: Path,
 ) -> None:
@@ -189,8 +190,8 @@ def test_classification_is_the_admins_and_is_audited(
 
 def test_the_publisher_confirms_field_kinds(
     database: Database,
-    settings,
-    publisher: Actor,  # type: ignore[no-untyped-def]
+    settings: Settings,
+    publisher: Actor,
     tmp_path: Path,
 ) -> None:
     publish(database, publisher)

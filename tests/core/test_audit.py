@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from factories import UserFactory
 from sqlalchemy import delete, select, text, update
 
 from yiwang.core import audit
@@ -12,6 +13,7 @@ from yiwang.core.db import Database
 from yiwang.core.errors import AuthenticationRequired
 from yiwang.core.identity import Actor
 from yiwang.core.models import AuditEntry, AuditHead
+from yiwang.core.settings import Settings
 
 
 def append(database: Database, count: int, actor: Actor | None = None) -> None:
@@ -47,7 +49,7 @@ def test_entries_link_to_their_predecessor_and_name_their_algorithm(database: Da
     assert {e.algorithm for e in entries} == {"sm3"}  # cryptography 50 on this platform offers SM3
 
 
-def test_sha256_can_be_chosen_and_both_verify_in_one_chain(settings, database: Database) -> None:  # type: ignore[no-untyped-def]
+def test_sha256_can_be_chosen_and_both_verify_in_one_chain(settings: Settings, database: Database) -> None:
     append(database, 2)
     sha = Database(settings.resolved_database_url, audit_algorithm="sha256")
     append(sha, 2)
@@ -147,7 +149,9 @@ def test_personal_data_is_masked_before_it_is_written(database: Database) -> Non
     assert check(database).ok
 
 
-def test_reading_the_trail_needs_the_auditor_role_and_is_itself_recorded(database: Database, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_reading_the_trail_needs_the_auditor_role_and_is_itself_recorded(
+    database: Database, make_user: UserFactory
+) -> None:
     auditor = make_user("aud", "auditor")
     staff = make_user("staff", "dept_staff", department="海南省公安厅")
     with database.session() as session:

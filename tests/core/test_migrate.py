@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -27,7 +29,7 @@ def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
         database.dispose()
 
 
-def test_sqlite_runs_in_wal_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'x.db'}")
     try:
         with database.engine.connect() as connection:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from yiwang.core.db import Database
 from yiwang.core.models import AuditEntry
+from yiwang.core.settings import Settings
 
 
 def csrf_from(html: str) -> str:
@@ -36,7 +37,7 @@ def test_health_reports_ok(client: TestClient) -> None:
     }
 
 
-def test_health_reports_a_missing_data_dir(client: TestClient, settings) -> None:  # type: ignore[no-untyped-def]
+def test_health_reports_a_missing_data_dir(client: TestClient, settings: Settings) -> None:
     moved = settings.data_dir.with_name("moved-away")
     settings.data_dir.rename(moved)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
@@ -53,12 +54,17 @@ SECURITY_LABELS = {
 }
 
 
+def _new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
 class Dataset(Base):
     """数据资源: a governed dataset published by a department; points at its current version."""
 
     __tablename__ = "datasets"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=_new_uuid)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -77,6 +83,9 @@ class Dataset(Base):
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # jieba tokens of title, description, tags, themes and department, kept up to date by yiwang.catalog.search
+    search_terms: Mapped[str] = mapped_column(Text, default="", server_default="")
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
     versions: Mapped[list[DatasetVersion]] = relationship(
@@ -95,6 +104,7 @@ class DatasetVersion(Base):
     __table_args__ = (UniqueConstraint("dataset_id", "number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=_new_uuid)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     directory: Mapped[str] = mapped_column(String(64))

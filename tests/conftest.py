@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from factories import PASSWORD, TEST_SECRET, UserFactory
 from fastapi.testclient import TestClient
+from live import Portal, running_demo_portal
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -109,3 +110,10 @@ def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
         "YIWANG_DATABASE_URL": database_url,
         "YIWANG_SECRET_KEY": TEST_SECRET,
     }
+
+
+@pytest.fixture(scope="session")
+def demo_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """One running demo portal for the whole session (browser and CKAN-client tests share it)."""
+    with running_demo_portal(tmp_path_factory.mktemp("portal")) as portal:
+        yield portal

@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx2
 import pytest
+from live import Portal
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -49,20 +44,6 @@ LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
 # Chromium logs this for every response with an error status, including the pages a test opens on purpose.
 ABORTED = "net::ERR_ABORTED"
 FAILED_RESOURCE = "Failed to load resource: the server responded with a status of"
-
-
-@dataclass(frozen=True)
-class Portal:
-    """The running demo portal."""
-
-    url: str
-    data_dir: Path
-    log: Path
-
-    @property
-    def host_port(self) -> tuple[str, int | None]:
-        parts = urlsplit(self.url)
-        return parts.hostname or "", parts.port
 
 
 @dataclass
@@ -127,42 +108,6 @@ class PageLog:
         return found
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _yiwang_executable() -> str:
-    path = Path(sys.executable).parent / "yiwang"
-    if not path.exists():
-        pytest.fail(f"no `yiwang` command next to {sys.executable}: install the project (`make install-test`)")
-    return str(path)
-
-
-def _portal_environment(data_dir: Path) -> dict[str, str]:
-    """The parent's environment without any YIWANG_* setting, plus the demo's data directory and secret."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("YIWANG_")}
-    env["YIWANG_DATA_DIR"] = str(data_dir)
-    env["YIWANG_SECRET_KEY"] = secrets.token_urlsafe(48)
-    env["NO_COLOR"] = "1"
-    return env
-
-
-def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"`yiwang serve` exited with {server.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx2.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"`yiwang serve` not healthy after {STARTUP_TIMEOUT_S} s:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
@@ -183,47 +128,9 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def portal(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    """`yiwang demo` (small, seed 1) in a temporary data directory, served by `yiwang serve` on a free port.
-
-    It asks for the browser first so that a machine without Chromium skips before building the demo.
-    """
-    root = tmp_path_factory.mktemp("portal")
-    data_dir = root / "data"
-    env = _portal_environment(data_dir)
-    yiwang = _yiwang_executable()
-    demo = subprocess.run(
-        [yiwang, "demo", "--no-serve", "--size", "small", "--seed", "1"],
-        env=env,
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=DEMO_TIMEOUT_S,
-        check=False,
-    )
-    if demo.returncode != 0:
-        pytest.fail(f"`yiwang demo` exited with {demo.returncode}:\n{demo.stdout}\n{demo.stderr}")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = root / "server.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [yiwang, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=root,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_healthy(url, server, log)
-        yield Portal(url, data_dir, log)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+def portal(browser: Browser, demo_portal: Portal) -> Portal:
+    """The demo portal; it asks for the browser first so a machine without Chromium skips before building it."""
+    return demo_portal
 
 
 class Contexts:

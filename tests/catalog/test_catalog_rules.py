@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from yiwang.catalog.service import CatalogAction
+from yiwang.catalog.rules import CatalogAction
 from yiwang.core.authz import Resource, can
 from yiwang.core.identity import Actor, Role
 
@@ -16,7 +16,10 @@ EXPECTED = {
     CatalogAction.CREATE: ({A, S}, {A}, None),
     CatalogAction.INGEST: ({A, S}, {A}, None),
     CatalogAction.CONFIRM_FIELDS: ({A, S}, {A}, None),
+    CatalogAction.UPDATE: ({A, S}, {A}, None),
+    CatalogAction.DELETE: ({A, S}, {A}, None),
     CatalogAction.CLASSIFY: ({A}, {A}, None),
+    CatalogAction.REVIEW: ({A}, {A}, None),
     CatalogAction.VIEW: ({A, S, U}, {A, S, U}, {A, S, U, E, C}),
     CatalogAction.READ_ROWS: ({A, S}, {A}, {A, S, U, E, C}),
 }

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from yiwang.catalog import service
 from yiwang.catalog.models import Dataset
+from yiwang.catalog.search import CatalogueQuery, search_catalogue
 from yiwang.core import audit
 from yiwang.core.authz import AccessRefused
 from yiwang.core.db import Database
@@ -153,9 +154,9 @@ def test_the_public_sees_open_datasets_only(database: Database, publisher: Actor
     publish(database, publisher, "open-one", open_type="unconditional")
     citizen = make_user("shimin", "citizen")
     with database.read_session() as session:
-        assert [d.name for d in service.search_datasets(session, citizen).datasets] == ["open-one"]
-        assert [d.name for d in service.search_datasets(session, Actor.anonymous()).datasets] == ["open-one"]
-        assert service.search_datasets(session, publisher).total == 2
+        assert [d.name for d in search_catalogue(session, citizen, CatalogueQuery()).datasets] == ["open-one"]
+        assert [d.name for d in search_catalogue(session, Actor.anonymous(), CatalogueQuery()).datasets] == ["open-one"]
+        assert search_catalogue(session, publisher, CatalogueQuery()).total == 2
         with pytest.raises(NotFound):
             service.get_dataset(session, citizen, "closed")
 
@@ -210,6 +211,6 @@ def test_datasets_are_listed_newest_first(database: Database, publisher: Actor) 
     for name in ("a-one", "b-two", "c-three"):
         publish(database, publisher, name)
     with database.read_session() as session:
-        names = [d.name for d in service.search_datasets(session, publisher).datasets]
+        names = [d.name for d in search_catalogue(session, publisher, CatalogueQuery()).datasets]
         assert names == ["c-three", "b-two", "a-one"]
         assert session.scalar(select(Dataset.name).where(Dataset.name == "a-one")) == "a-one"

@@ -5,28 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from factories import PASSWORD, UserFactory, token_for
+from factories import PASSWORD, UserFactory, csrf_from, sign_in, token_for
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from yiwang.core.db import Database
 from yiwang.core.models import AuditEntry
 from yiwang.core.settings import Settings
-
-
-def csrf_from(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "page has no CSRF field"
-    return found.group(1)
-
-
-def sign_in(client: TestClient, username: str, password: str = PASSWORD, next_path: str = "/") -> object:
-    page = client.get("/login")
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, "next": next_path, "csrf_token": csrf_from(page.text)},
-        follow_redirects=False,
-    )
 
 
 def test_health_reports_ok(client: TestClient) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from yiwang.catalog import service
 from yiwang.catalog.models import Dataset, DatasetVersion, OpenType, SecurityLevel, ShareType
 from yiwang.catalog.rows import parse_query
+from yiwang.catalog.search import PORTAL_FACETS, CatalogueQuery, FacetFilter, search_catalogue
 from yiwang.web.deps import ApiActor, DatabaseDep, OptionalApiActor, ReadSessionDep, SessionDep, SettingsDep
 from yiwang.web.uploads import refuse_if_declared_too_large, saved_upload
 
@@ -113,11 +114,17 @@ class DatasetDetail(DatasetSummary):
         )
 
 
+class FacetCount(BaseModel):
+    value: str
+    count: int
+
+
 class DatasetPagePublic(BaseModel):
     datasets: list[DatasetSummary]
     total: int
     page: int
     page_size: int
+    facets: dict[str, list[FacetCount]] = Field(description="分面 Facet values with how many datasets have each.")
 
 
 class DatasetIn(BaseModel):
@@ -151,18 +158,45 @@ class FieldKindsIn(BaseModel):
 def list_datasets(
     actor: OptionalApiActor,
     session: ReadSessionDep,
-    q: Annotated[str, Query(max_length=200, description="Words in the title, description or name.")] = "",
-    department: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[str, Query(max_length=200, description="中文全文检索 Words to find (Chinese is segmented).")] = "",
+    department: Annotated[list[str], Query(description="发布部门 Publishing department (repeatable).")] = [],  # noqa: B006
+    theme: Annotated[list[str], Query(description="主题 Theme (repeatable).")] = [],  # noqa: B006
+    tag: Annotated[list[str], Query(description="标签 Tag (repeatable).")] = [],  # noqa: B006
+    format: Annotated[list[str], Query(description="格式 Upload format, e.g. CSV (repeatable).")] = [],  # noqa: B006
+    open_type: Annotated[list[OpenType], Query(description="开放类型 Open type (repeatable).")] = [],  # noqa: B006
+    update_frequency: Annotated[list[str], Query(description="更新频率 Update frequency (repeatable).")] = [],  # noqa: B006
+    sort: Annotated[str, Query(description="relevance, modified_desc, modified_asc, name_asc, title_asc …")] = "",
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> DatasetPagePublic:
-    """Datasets the caller may see (open ones for everyone; the whole catalogue for government users)."""
-    found = service.search_datasets(session, actor, q, department, page, page_size)
+    """Datasets the caller may see (open ones for everyone; the whole catalogue for government users), ranked by
+    relevance to `q`, narrowed by facets, with facet counts."""
+    chosen = {
+        "department": department,
+        "theme": theme,
+        "tag": tag,
+        "format": format,
+        "open_type": [o.value for o in open_type],
+        "update_frequency": update_frequency,
+    }
+    found = search_catalogue(
+        session,
+        actor,
+        CatalogueQuery(
+            text=q,
+            filters=tuple(FacetFilter(field, value) for field, values in chosen.items() for value in values),
+            sort=sort,
+            start=(page - 1) * page_size,
+            rows=page_size,
+            facet_fields=PORTAL_FACETS,
+        ),
+    )
     return DatasetPagePublic(
         datasets=[DatasetSummary.of(d) for d in found.datasets],
         total=found.total,
-        page=found.page,
-        page_size=found.page_size,
+        page=page,
+        page_size=page_size,
+        facets={field: [FacetCount(value=v, count=n) for v, n in counts] for field, counts in found.facets.items()},
     )
 
 

@@ -57,6 +57,15 @@ SECURITY_LABELS = {
 def _new_uuid() -> str:
     return str(uuid.uuid4())
 
+UPDATE_FREQUENCIES = {
+    "daily": N_("Daily"),
+    "weekly": N_("Weekly"),
+    "monthly": N_("Monthly"),
+    "quarterly": N_("Quarterly"),
+    "yearly": N_("Yearly"),
+    "irregular": N_("Irregularly"),
+}
+
 
 class Dataset(Base):
     """数据资源: a governed dataset published by a department; points at its current version."""
@@ -86,6 +95,9 @@ class Dataset(Base):
     # jieba tokens of title, description, tags, themes and department, kept up to date by yiwang.catalog.search
     search_terms: Mapped[str] = mapped_column(Text, default="", server_default="")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # when the data administrator last decided share type, open type and security level (None: awaiting review)
+    classified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    classified_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
     versions: Mapped[list[DatasetVersion]] = relationship(
@@ -109,6 +121,9 @@ class DatasetVersion(Base):
     number: Mapped[int] = mapped_column(Integer)
     directory: Mapped[str] = mapped_column(String(64))
     source_filename: Mapped[str] = mapped_column(String(255), default="")
+    # what the publisher calls this upload (a CKAN resource's name and description)
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
     source_format: Mapped[str] = mapped_column(String(16))
     source_bytes: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     source_sha256: Mapped[str] = mapped_column(String(64))

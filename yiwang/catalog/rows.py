@@ -57,6 +57,8 @@ class RowQuery:
     size: int = 100
     after: str | None = None
     facets: tuple[str, ...] = ()
+    text: str = ""  # words each found in some text field (CKAN datastore_search's q)
+    offset: int = 0  # rows to skip (CKAN clients page by offset; keyset paging with `after` scales better)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class RowPage:
     next: str | None
     facets: dict[str, list[tuple[Any, int]]]
     masked: list[str]
+    row_numbers: list[int]  # each row's position in the version's file, from 0
 
 
 def parse_query(params: Sequence[tuple[str, str]]) -> RowQuery:
@@ -114,8 +117,15 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _where(query: RowQuery, known: Mapping[str, str]) -> tuple[str, list[Any]]:
-    clauses, params = [], []
+def _where(query: RowQuery, known: Mapping[str, str], searchable: Sequence[str]) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for word in query.text.split():
+        if not searchable:
+            clauses.append("FALSE")
+            break
+        clauses.append("(" + " OR ".join(f"contains(CAST({_quote(c)} AS VARCHAR), ?)" for c in searchable) + ")")
+        params.extend([word] * len(searchable))
     for flt in query.filters:
         column = _quote(flt.field)
         typed = f"CAST(? AS {known[flt.field]})" if flt.operator not in ("contains", "startswith") else "?"
@@ -190,7 +200,10 @@ def read_rows(parquet: Path, version: DatasetVersion, query: RowQuery, *, raw_al
                 fields=", ".join(probing),
             )
     columns = list(query.fields) or [f.name for f in version.fields]
-    where, params = _where(query, known)
+    searchable = [
+        name for name, type_ in known.items() if type_ in ("VARCHAR", "TEXT") and (raw_allowed or name not in personal)
+    ]
+    where, params = _where(query, known, searchable)
     key = _quote(query.sort) if query.sort else "file_row_number"
     direction = "DESC" if query.descending else "ASC"
     source = "read_parquet(?, file_row_number = true)"
@@ -202,11 +215,11 @@ def read_rows(parquet: Path, version: DatasetVersion, query: RowQuery, *, raw_al
     select_list = ", ".join(_quote(c) for c in columns)
     sql = (
         f"SELECT {select_list}, file_row_number AS __row, {key} AS __key FROM {source}{page_where} "
-        f"ORDER BY {key} {direction} NULLS LAST, file_row_number {direction} LIMIT ?"
+        f"ORDER BY {key} {direction} NULLS LAST, file_row_number {direction} LIMIT ? OFFSET ?"
     )
     with _connection() as connection:
         try:
-            result = connection.execute(sql, [str(parquet), *page_params, query.size + 1]).fetchall()
+            result = connection.execute(sql, [str(parquet), *page_params, query.size + 1, query.offset]).fetchall()
             total = connection.execute(f"SELECT count(*) FROM {source}{where}", [str(parquet), *params]).fetchone()
             facets = {
                 name: [
@@ -235,7 +248,9 @@ def read_rows(parquet: Path, version: DatasetVersion, query: RowQuery, *, raw_al
             row[name] = mask(kinds[name], None if row[name] is None else str(row[name]))
         rows.append(row)
     next_token = _encode_cursor([result[-1][-1], int(result[-1][-2])]) if more and result else None
-    return RowPage(columns, rows, int(total[0]) if total else 0, next_token, facets, masked)
+    return RowPage(
+        columns, rows, int(total[0]) if total else 0, next_token, facets, masked, [int(r[-2]) for r in result]
+    )
 
 
 class _connection:

@@ -21,84 +21,30 @@ from yiwang.catalog.ingest import IngestResult, ingest_file
 from yiwang.catalog.models import Dataset, DatasetField, DatasetVersion, OpenType, SecurityLevel, ShareType
 from yiwang.catalog.profile import KindGuess, QualityReport, detect_personal_kinds, quality_report
 from yiwang.catalog.rows import RowPage, RowQuery, read_rows
+from yiwang.catalog.rules import (
+    PUBLIC_OPEN_TYPES,
+    CatalogAction,
+    dataset_resource,
+    is_publisher,
+    rows_resource,
+    view_resource,
+    visible_datasets,
+)
+from yiwang.catalog.search import index_dataset
 from yiwang.core import audit
 from yiwang.core.accounts import get_department
-from yiwang.core.authz import Resource, authorize, can, register
+from yiwang.core.authz import Resource, authorize, can
 from yiwang.core.db import Database
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
 from yiwang.core.i18n import N_
-from yiwang.core.identity import Actor, Role
+from yiwang.core.identity import Actor
 from yiwang.core.masking import PersonalKind
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
 DATASETS_DIR = "datasets"
 DATA_FILE = "data.parquet"
-PUBLIC_OPEN_TYPES = (OpenType.UNCONDITIONAL.value, OpenType.CONDITIONAL.value)
 IngestProgress = Callable[[int, int], None]
 DEFAULT_MAX_BYTES = 2 * 1024**3
-
-
-class CatalogAction:
-    """Protected actions of the catalogue."""
-
-    CREATE = "dataset.create"
-    INGEST = "dataset.ingest"
-    CLASSIFY = "dataset.classify"
-    CONFIRM_FIELDS = "dataset.confirm_fields"
-    VIEW = "dataset.view"
-    READ_ROWS = "dataset.read_rows"
-
-
-def _is_publisher(actor: Actor, resource: Resource | None) -> bool:
-    """The data administrator, or staff of the department that owns the dataset."""
-    if actor.has_role(Role.ADMIN):
-        return True
-    return (
-        actor.has_role(Role.DEPT_STAFF)
-        and resource is not None
-        and actor.department_id is not None
-        and actor.department_id == resource.owner_department_id
-    )
-
-
-def _may_view(actor: Actor, resource: Resource | None) -> bool:
-    """Government users see the whole catalogue; everyone sees open datasets (conditional ones as metadata)."""
-    if actor.has_role(Role.ADMIN, Role.DEPT_STAFF, Role.AUDITOR):
-        return True
-    return resource is not None and resource.is_public
-
-
-def _may_read_rows(actor: Actor, resource: Resource | None) -> bool:
-    """Open data for everyone; the publisher's own data; unconditionally shared data for any department's staff.
-
-    Conditionally shared data reaches other departments only through a sharing grant (一网协同), not here.
-    """
-    if resource is None:
-        return False
-    if resource.is_public or _is_publisher(actor, resource):
-        return True
-    return actor.has_role(Role.DEPT_STAFF) and resource.type == "dataset:shared"
-
-
-register(CatalogAction.CREATE, _is_publisher)
-register(CatalogAction.INGEST, _is_publisher)
-register(CatalogAction.CONFIRM_FIELDS, _is_publisher)
-register(CatalogAction.CLASSIFY, lambda actor, _resource: actor.has_role(Role.ADMIN))
-register(CatalogAction.VIEW, _may_view)
-register(CatalogAction.READ_ROWS, _may_read_rows)
-
-
-def _resource(dataset: Dataset) -> Resource:
-    return Resource("dataset", dataset.name, owner_department_id=dataset.department_id)
-
-
-def _view_resource(dataset: Dataset) -> Resource:
-    return Resource(
-        "dataset",
-        dataset.name,
-        owner_department_id=dataset.department_id,
-        is_public=dataset.open_type in PUBLIC_OPEN_TYPES,
-    )
 
 
 @dataclass(frozen=True)
@@ -166,8 +112,12 @@ def create_dataset(session: Session, actor: Actor, data: DatasetInput) -> Datase
         temporal_coverage=data.temporal_coverage,
         created_by=actor.username,
     )
+    if can(actor, CatalogAction.CLASSIFY, Resource("dataset", data.name, owner_department_id=department.id)):
+        # the data administrator's own classification needs no second review
+        dataset.classified_at, dataset.classified_by = datetime.now(UTC), actor.username
     session.add(dataset)
     session.flush()
+    index_dataset(dataset)
     audit.record(
         session,
         actor,
@@ -191,11 +141,24 @@ def ensure_dataset(session: Session, actor: Actor, data: DatasetInput) -> Datase
 
 
 def get_dataset(session: Session, actor: Actor, name: str) -> Dataset:
-    """A dataset the actor may see; one they may not see is reported as not found (its existence is not told)."""
-    dataset = session.scalar(select(Dataset).where(Dataset.name == name))
-    if dataset is None or not can(actor, CatalogAction.VIEW, _view_resource(dataset)):
+    """A dataset the actor may see, by name or uuid; one they may not see is reported as not found (its existence
+    is not told)."""
+    dataset = session.scalar(
+        select(Dataset).where(or_(Dataset.name == name, Dataset.uuid == name), Dataset.deleted_at.is_(None))
+    )
+    if dataset is None or not can(actor, CatalogAction.VIEW, view_resource(dataset)):
         raise NotFound("dataset.not_found", N_("No dataset is called {name}"), name=name)
     return dataset
+
+
+def get_version(session: Session, actor: Actor, version_uuid: str) -> DatasetVersion:
+    """A version (by its uuid) of a dataset the actor may see."""
+    version = session.scalar(select(DatasetVersion).where(DatasetVersion.uuid == version_uuid))
+    if version is None or version.dataset.deleted_at is not None:
+        raise NotFound("version.not_found", N_("No version has the id {id}"), id=version_uuid)
+    if not can(actor, CatalogAction.VIEW, view_resource(version.dataset)):
+        raise NotFound("version.not_found", N_("No version has the id {id}"), id=version_uuid)
+    return version
 
 
 def dataset_dir(data_dir: Path, dataset: Dataset) -> Path:
@@ -238,7 +201,7 @@ def stage_version(
 ) -> StagedVersion:
     """Convert and profile an upload in a staging directory of its own, holding no database lock meanwhile."""
     dataset = get_dataset(session, actor, name)
-    authorize(actor, CatalogAction.INGEST, _resource(dataset))
+    authorize(actor, CatalogAction.INGEST, dataset_resource(dataset))
     directory = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
     final = dataset_dir(data_dir, dataset) / directory
     staging = final.with_name(f".staging-{directory}")
@@ -255,12 +218,14 @@ def stage_version(
     return StagedVersion(name, directory, staging, final, result, guesses, report, (filename or source.name)[:255])
 
 
-def publish_version(session: Session, actor: Actor, staged: StagedVersion) -> DatasetVersion:
+def publish_version(
+    session: Session, actor: Actor, staged: StagedVersion, *, title: str = "", description: str = ""
+) -> DatasetVersion:
     """Make a staged upload the dataset's new current version (call `staged.discard()` if the commit fails)."""
     dataset = session.scalar(select(Dataset).where(Dataset.name == staged.dataset_name).with_for_update(of=Dataset))
     if dataset is None:
         raise NotFound("dataset.not_found", N_("No dataset is called {name}"), name=staged.dataset_name)
-    authorize(actor, CatalogAction.INGEST, _resource(dataset))
+    authorize(actor, CatalogAction.INGEST, dataset_resource(dataset))
     number = (
         session.scalar(select(func.max(DatasetVersion.number)).where(DatasetVersion.dataset_id == dataset.id)) or 0
     ) + 1
@@ -272,6 +237,8 @@ def publish_version(session: Session, actor: Actor, staged: StagedVersion) -> Da
         number=number,
         directory=staged.directory,
         source_filename=staged.filename,
+        title=title.strip()[:200],
+        description=description.strip(),
         source_format=result.source_format,
         source_bytes=result.source_bytes,
         source_sha256=result.sha256,
@@ -294,6 +261,8 @@ def publish_version(session: Session, actor: Actor, staged: StagedVersion) -> Da
     session.flush()
     dataset.current_version_id = version.id
     dataset.modified_at = datetime.now(UTC)
+    session.refresh(dataset, ["versions"])
+    index_dataset(dataset)
     audit.record(
         session,
         actor,
@@ -324,6 +293,8 @@ def ingest_version(
     declared_format: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: IngestProgress | None = None,
+    title: str = "",
+    description: str = "",
 ) -> DatasetVersion:
     """Stage, then publish an upload; a failure anywhere leaves the catalogue and earlier versions as they were."""
     with database.read_session() as session:
@@ -340,10 +311,30 @@ def ingest_version(
         )
     try:
         with database.session() as session:
-            return publish_version(session, actor, staged)
+            return publish_version(session, actor, staged, title=title, description=description)
     except BaseException:
         staged.discard()
         raise
+
+
+def describe_version(
+    session: Session, actor: Actor, version_uuid: str, *, title: str, description: str
+) -> DatasetVersion:
+    """Rename or re-describe an upload (its data never changes: versions are immutable)."""
+    version = get_version(session, actor, version_uuid)
+    authorize(actor, CatalogAction.UPDATE, dataset_resource(version.dataset))
+    if len(title.strip()) > 200:
+        raise InvalidInput("version.bad_title", N_("A version title has at most 200 characters"))
+    version.title, version.description = title.strip(), description.strip()
+    audit.record(
+        session,
+        actor,
+        CatalogAction.UPDATE,
+        resource_type="dataset",
+        resource_id=version.dataset.name,
+        detail={"version": version.number, "changed": ["title", "description"]},
+    )
+    return version
 
 
 def classify_dataset(
@@ -351,7 +342,7 @@ def classify_dataset(
 ) -> Dataset:
     """Set the share type, open type and security level (the data administrator's decision)."""
     dataset = get_dataset(session, actor, name)
-    authorize(actor, CatalogAction.CLASSIFY, _resource(dataset))
+    authorize(actor, CatalogAction.CLASSIFY, dataset_resource(dataset))
     _check_classification(share_type, open_type, security_level)
     before = {
         "share_type": dataset.share_type,
@@ -359,7 +350,8 @@ def classify_dataset(
         "security_level": dataset.security_level,
     }
     dataset.share_type, dataset.open_type, dataset.security_level = share_type, open_type, security_level
-    dataset.modified_at = datetime.now(UTC)
+    dataset.modified_at = dataset.classified_at = datetime.now(UTC)
+    dataset.classified_by = actor.username
     audit.record(
         session,
         actor,
@@ -374,10 +366,83 @@ def classify_dataset(
     return dataset
 
 
+@dataclass(frozen=True)
+class DatasetChanges:
+    """A publisher's edit of a dataset's description; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    themes: list[str] | None = None
+    update_frequency: str | None = None
+    licence: str | None = None
+    contact: str | None = None
+    spatial_coverage: str | None = None
+    temporal_coverage: str | None = None
+
+
+def _clean_list(values: list[str]) -> list[str]:
+    return sorted({v.strip() for v in values if v.strip()})
+
+
+def update_dataset(session: Session, actor: Actor, name: str, changes: DatasetChanges) -> Dataset:
+    """Change what a dataset says about itself (not its classification: that is `classify_dataset`)."""
+    dataset = get_dataset(session, actor, name)
+    authorize(actor, CatalogAction.UPDATE, dataset_resource(dataset))
+    if changes.title is not None and not 1 <= len(changes.title.strip()) <= 200:
+        raise InvalidInput("dataset.bad_title", N_("A dataset title needs 1 to 200 characters"))
+    values: dict[str, object] = {
+        "title": None if changes.title is None else changes.title.strip(),
+        "description": None if changes.description is None else changes.description.strip(),
+        "tags": None if changes.tags is None else _clean_list(changes.tags),
+        "themes": None if changes.themes is None else _clean_list(changes.themes),
+        "update_frequency": changes.update_frequency,
+        "licence": changes.licence,
+        "contact": changes.contact,
+        "spatial_coverage": changes.spatial_coverage,
+        "temporal_coverage": changes.temporal_coverage,
+    }
+    changed = sorted(k for k, v in values.items() if v is not None and getattr(dataset, k) != v)
+    for key in changed:
+        setattr(dataset, key, values[key])
+    if changed:
+        dataset.modified_at = datetime.now(UTC)
+        index_dataset(dataset)
+        audit.record(
+            session,
+            actor,
+            CatalogAction.UPDATE,
+            resource_type="dataset",
+            resource_id=name,
+            detail={"changed": changed},
+        )
+    return dataset
+
+
+def delete_dataset(session: Session, actor: Actor, name: str) -> Dataset:
+    """Withdraw a dataset from the catalogue; its versions stay on disk for the audit trail."""
+    dataset = get_dataset(session, actor, name)
+    authorize(actor, CatalogAction.DELETE, dataset_resource(dataset))
+    now = datetime.now(UTC)
+    dataset.deleted_at = now
+    dataset.modified_at = now
+    # the name is freed for a new dataset; the withdrawn one keeps a unique, recognisable one
+    dataset.name = f"{name}~{dataset.id}"[:100]
+    audit.record(
+        session,
+        actor,
+        CatalogAction.DELETE,
+        resource_type="dataset",
+        resource_id=name,
+        detail={"versions": len(dataset.versions), "uuid": dataset.uuid},
+    )
+    return dataset
+
+
 def confirm_field_kinds(session: Session, actor: Actor, name: str, kinds: Mapping[str, str]) -> DatasetVersion:
     """The publisher confirms (or corrects) the personal-data kind of the current version's fields."""
     dataset = get_dataset(session, actor, name)
-    authorize(actor, CatalogAction.CONFIRM_FIELDS, _resource(dataset))
+    authorize(actor, CatalogAction.CONFIRM_FIELDS, dataset_resource(dataset))
     version = dataset.current_version
     if version is None:
         raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
@@ -412,62 +477,70 @@ def confirm_field_kinds(session: Session, actor: Actor, name: str, kinds: Mappin
     return version
 
 
-@dataclass(frozen=True)
-class DatasetPage:
-    datasets: list[Dataset]
-    total: int
-    page: int
-    page_size: int
-
-
-def search_datasets(
-    session: Session, actor: Actor, q: str = "", department: str | None = None, page: int = 1, page_size: int = 20
-) -> DatasetPage:
-    """Datasets the actor may see, newest change first, narrowed by words in the title, description or tags."""
-    if page < 1 or not 1 <= page_size <= 100:
-        raise InvalidInput("dataset.bad_page", N_("Page must be ≥ 1 and page size between 1 and {max}"), max=100)
-    query = select(Dataset)
-    if not actor.has_role(Role.ADMIN, Role.DEPT_STAFF, Role.AUDITOR):
-        query = query.where(Dataset.open_type.in_(PUBLIC_OPEN_TYPES))
-    for word in q.split():
-        pattern = f"%{word}%"
-        query = query.where(
-            or_(Dataset.title.like(pattern), Dataset.description.like(pattern), Dataset.name.like(pattern))
-        )
-    if department:
-        query = query.where(Dataset.department_id == get_department(session, department).id)
+def list_visible_datasets(
+    session: Session, actor: Actor, *, modified_since: datetime | None = None, offset: int = 0, limit: int = 100
+) -> tuple[list[Dataset], int]:
+    """A page of the datasets `actor` may see, oldest change first (for harvesting), and how many there are."""
+    query = visible_datasets(actor)
+    if modified_since is not None:
+        query = query.where(Dataset.modified_at >= modified_since)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    found = session.scalars(
-        query.order_by(Dataset.modified_at.desc(), Dataset.id.desc()).offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return DatasetPage(list(found), total, page, page_size)
+    found = session.scalars(query.order_by(Dataset.modified_at, Dataset.id).offset(offset).limit(limit)).all()
+    return list(found), total
 
 
-def _rows_resource(dataset: Dataset) -> Resource:
-    shared = dataset.share_type == ShareType.UNCONDITIONAL.value
-    return Resource(
-        "dataset:shared" if shared else "dataset",
-        dataset.name,
-        owner_department_id=dataset.department_id,
-        is_public=dataset.open_type == OpenType.UNCONDITIONAL.value,
+@dataclass(frozen=True)
+class ReviewQueue:
+    """审核队列: what waits for the data administrator."""
+
+    unclassified: list[Dataset]  # never classified by the administrator, oldest first
+    unconfirmed: list[tuple[Dataset, list[str]]]  # detected personal fields the publisher has not confirmed
+    exposed: list[tuple[Dataset, list[str]]]  # of those, datasets open to the public: the urgent ones
+
+
+def review_queue(session: Session, actor: Actor) -> ReviewQueue:
+    """The administrator's classification and review queue."""
+    authorize(actor, CatalogAction.REVIEW)
+    datasets = list(session.scalars(visible_datasets(actor).order_by(Dataset.created_at, Dataset.id)).unique())
+    unconfirmed = []
+    for dataset in datasets:
+        current = dataset.current_version
+        pending = [f.name for f in current.fields if f.kind != "none" and not f.kind_confirmed] if current else []
+        if pending:
+            unconfirmed.append((dataset, pending))
+    return ReviewQueue(
+        unclassified=[d for d in datasets if d.classified_at is None],
+        unconfirmed=unconfirmed,
+        exposed=[(d, fields) for d, fields in unconfirmed if d.open_type in PUBLIC_OPEN_TYPES],
     )
 
 
-def read_dataset_rows(database: Database, actor: Actor, data_dir: Path, name: str, query: RowQuery) -> RowPage:
-    """Rows of the current version. Only the publisher sees personal fields raw; every read that is not of open
-    data is recorded in the audit chain with how many rows it returned.
+def _numbered_version(dataset: Dataset, number: int) -> DatasetVersion:
+    found = next((v for v in dataset.versions if v.number == number), None)
+    if found is None:
+        raise NotFound(
+            "version.not_found", N_("Dataset {name} has no version {number}"), name=dataset.name, number=number
+        )
+    return found
+
+
+def read_dataset_rows(
+    database: Database, actor: Actor, data_dir: Path, name: str, query: RowQuery, *, version: int | None = None
+) -> RowPage:
+    """Rows of the current version (or of version number `version`). Only the publisher sees personal fields raw;
+    every read that is not of open data is recorded in the audit chain with how many rows it returned.
 
     The query runs in a reading session, so a slow query never holds SQLite's write lock; the audit entry follows
     in a short writing session of its own.
     """
     with database.read_session() as session:
         dataset = get_dataset(session, actor, name)
-        resource = _rows_resource(dataset)
+        resource = rows_resource(dataset)
         authorize(actor, CatalogAction.READ_ROWS, resource)
-        version = dataset.current_version
-        if version is None:
+        chosen = dataset.current_version if version is None else _numbered_version(dataset, version)
+        if chosen is None:
             raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
-        page = read_rows(version_file(data_dir, version), version, query, raw_allowed=_is_publisher(actor, resource))
+        page = read_rows(version_file(data_dir, chosen), chosen, query, raw_allowed=is_publisher(actor, resource))
     if not resource.is_public:
         with database.session() as session:
             audit.record(
@@ -477,7 +550,7 @@ def read_dataset_rows(database: Database, actor: Actor, data_dir: Path, name: st
                 resource_type="dataset",
                 resource_id=name,
                 detail={
-                    "version": version.number,
+                    "version": chosen.number,
                     "rows": len(page.rows),
                     "masked": page.masked,
                     "filters": sorted({f.field for f in query.filters}),

@@ -11,6 +11,7 @@ from rich.table import Column, Table
 
 from yiwang.catalog import service
 from yiwang.catalog.models import OpenType, SecurityLevel, ShareType
+from yiwang.catalog.search import MAX_ROWS, CatalogueQuery, search_catalogue
 from yiwang.cli.context import ErrorReportingGroup, console, state
 from yiwang.core.identity import Actor
 
@@ -81,7 +82,7 @@ def ingest(
 def list_datasets(ctx: typer.Context) -> None:
     """数据资源列表 List datasets."""
     with state(ctx).database() as database, database.read_session() as session:
-        datasets = service.search_datasets(session, Actor.operator(), page_size=100).datasets
+        datasets = search_catalogue(session, Actor.operator(), CatalogueQuery(rows=MAX_ROWS, sort="name_asc")).datasets
         # The name is what scripts read: never wrapped or cut, however narrow the terminal.
         name = Column("名称 name", no_wrap=True, min_width=max((len(d.name) for d in datasets), default=8))
         table = Table(

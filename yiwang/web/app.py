@@ -12,7 +12,9 @@ from starlette.staticfiles import StaticFiles
 
 from yiwang import __version__
 from yiwang.catalog import api as catalog_api
+from yiwang.catalog import dcat_api, download_api, sql_api
 from yiwang.catalog import pages as catalog_pages
+from yiwang.catalog.ckan import api as ckan_api
 from yiwang.core.installation import open_installation
 from yiwang.core.settings import Settings
 from yiwang.web import account_api, account_pages, audit_api, audit_pages, errors, health
@@ -64,7 +66,19 @@ def create_app(settings: Settings) -> FastAPI:
         LocaleAndSecurityMiddleware, default_locale=settings.default_locale, secure_cookies=settings.secure_cookies
     )
     errors.install(app)
-    for module in (health, account_api, audit_api, catalog_api, account_pages, audit_pages, catalog_pages):
+    for module in (
+        health,
+        account_api,
+        audit_api,
+        catalog_api,
+        sql_api,
+        download_api,
+        ckan_api,
+        dcat_api,
+        account_pages,
+        audit_pages,
+        catalog_pages,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -100,6 +100,13 @@ def page_actor(request: Request, database: Annotated[Database, Depends(get_datab
         return accounts.actor_for(user)
 
 
+def request_actor(request: Request, database: Annotated[Database, Depends(get_database)]) -> Actor:
+    """Whoever asks: the token's actor when one is sent (scripts, curl), else the signed-in web user or anonymous."""
+    if _presented_token(request) is not None:
+        return api_actor(request, database)
+    return page_actor(request, database)
+
+
 def start_web_session(request: Request, database: Database, user_id: int) -> None:
     """Begin a fresh signed-in session: nothing planted in the cookie before sign-in survives."""
     with database.read_session() as session:
@@ -133,6 +140,7 @@ ReadSessionDep = Annotated[Session, Depends(read_session)]
 ApiActor = Annotated[Actor, Depends(api_actor)]
 OptionalApiActor = Annotated[Actor, Depends(optional_api_actor)]
 PageActor = Annotated[Actor, Depends(page_actor)]
+RequestActor = Annotated[Actor, Depends(request_actor)]
 LocaleDep = Annotated[str, Depends(get_locale)]
 TranslateDep = Annotated[Translate, Depends(get_translate)]
 CsrfChecked = Depends(check_csrf)

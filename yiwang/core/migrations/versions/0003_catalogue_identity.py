@@ -1,4 +1,4 @@
-"""Catalogue: stable public ids (CKAN/DCAT), search terms, soft deletion.
+"""Catalogue: stable public ids (CKAN/DCAT), search terms, soft deletion, classification review, version names.
 
 Revision ID: 0003
 Revises: 0002
@@ -40,10 +40,20 @@ def upgrade() -> None:
     with op.batch_alter_table("datasets") as batch:
         batch.add_column(sa.Column("search_terms", sa.Text(), nullable=False, server_default=""))
         batch.add_column(sa.Column("deleted_at", UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("classified_at", UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("classified_by", sa.String(length=64), nullable=False, server_default=""))
+    with op.batch_alter_table("dataset_versions") as batch:
+        batch.add_column(sa.Column("title", sa.String(length=200), nullable=False, server_default=""))
+        batch.add_column(sa.Column("description", sa.Text(), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("dataset_versions") as batch:
+        batch.drop_column("description")
+        batch.drop_column("title")
     with op.batch_alter_table("datasets") as batch:
+        batch.drop_column("classified_by")
+        batch.drop_column("classified_at")
         batch.drop_column("deleted_at")
         batch.drop_column("search_terms")
     for table in ("dataset_versions", "datasets"):

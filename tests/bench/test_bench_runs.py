@@ -44,3 +44,11 @@ def test_python_m_bench_lists_every_benchmark() -> None:
         [sys.executable, "-m", "bench", "--list"], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert all(name in listing for name in BENCHMARKS)
+
+
+def test_ingest_and_rows_benchmarks_are_registered() -> None:
+    """The catalogue's benchmarks run in the smoke above (tiny CSV ingest in UTF-8 and GBK, a tiny rows API run
+    against Datasette and raw DuckDB) only when they are in the registry."""
+    assert {"ingest": "bench.ingest", "ingest-5gb": "bench.ingest_5gb", "rows": "bench.rows"}.items() <= (
+        BENCHMARKS.items()
+    )

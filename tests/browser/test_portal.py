@@ -18,7 +18,9 @@ from yiwang.core.identity import ROLE_LABELS, Role
 from yiwang.demo.accounts import ACCOUNTS, DemoAccount
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import Contexts, Portal
+    from live import Portal
+
+    from tests.browser.conftest import Contexts
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import hypothesis
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -19,6 +19,7 @@ from yiwang.catalog.search import (
     CatalogueQuery,
     CatalogueResult,
     FacetFilter,
+    index_catalogue,
     index_dataset,
     search_catalogue,
     tokenize,
@@ -185,8 +186,8 @@ def test_tokens_are_search_engine_cuts_without_punctuation_or_stop_words() -> No
     assert tokenize("  \n\t。，") == []
 
 
-@settings(deadline=None)  # the first example loads jieba's dictionary
-@given(st.text())
+@hypothesis.settings(deadline=None)  # the first example loads jieba's dictionary
+@hypothesis.given(st.text())
 def test_tokenize_never_fails_and_gives_whole_words(text: str) -> None:
     tokens = tokenize(text)
     assert tokens == tokenize(text)
@@ -204,11 +205,23 @@ def test_index_weighs_title_and_tags_above_description(database: Database, catal
     assert counts["market"] >= 1 and counts["代码"] >= 1  # the dataset's slug and its CSV's field names
 
 
+def test_reindexing_the_catalogue_fills_terms_left_empty(database: Database, catalogue: dict[str, str]) -> None:
+    with database.session() as session:
+        for dataset in session.scalars(select(Dataset)):
+            dataset.search_terms = ""  # as the upgrade that added the column left every dataset
+    assert search(database, text="注册资本").total == 0
+    with database.session() as session:
+        assert index_catalogue(session, batch=2) == 5
+    assert names(search(database, text="企业 注册资本")) == ["market-entities", "gov-news"]
+
+
 def test_the_registry_ranks_above_a_dataset_that_mentions_enterprises_in_passing(
     database: Database, catalogue: dict[str, str]
 ) -> None:
     assert names(search(database, text="企业 注册资本")) == ["market-entities", "gov-news"]
     assert names(search(database, text="企业注册资本")) == ["market-entities", "gov-news"]
+    # without ranking the newer mention would come first
+    assert names(search(database, text="企业 注册资本", sort="modified_desc")) == ["gov-news", "market-entities"]
 
 
 def test_every_word_of_the_query_must_match(database: Database, catalogue: dict[str, str]) -> None:

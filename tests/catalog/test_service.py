@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from yiwang.catalog import service
 from yiwang.catalog.models import Dataset
+from yiwang.catalog.rules import CatalogAction, view_resource, visible_datasets
 from yiwang.catalog.search import CatalogueQuery, search_catalogue
 from yiwang.core import audit
-from yiwang.core.authz import AccessRefused
+from yiwang.core.authz import AccessRefused, can
 from yiwang.core.db import Database
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
-from yiwang.core.identity import Actor
+from yiwang.core.identity import Actor, Role
 from yiwang.core.models import AuditEntry
 from yiwang.core.settings import Settings
 
@@ -214,3 +215,31 @@ def test_datasets_are_listed_newest_first(database: Database, publisher: Actor) 
         names = [d.name for d in search_catalogue(session, publisher, CatalogueQuery()).datasets]
         assert names == ["c-three", "b-two", "a-one"]
         assert session.scalar(select(Dataset.name).where(Dataset.name == "a-one")) == "a-one"
+
+
+@pytest.mark.parametrize("role", sorted(Role))
+def test_the_visible_datasets_query_is_the_view_rule(database: Database, make_user: UserFactory, role: Role) -> None:
+    """Lists filter in SQL; they must agree with `can(actor, VIEW, ...)` for every role and classification."""
+    admin = make_user("admin", "admin")
+    for i, department in enumerate(("海南省公安厅", "海南省市场监督管理局")):
+        make_user(f"staff{i}", "dept_staff", department=department)
+        for open_type in ("unconditional", "conditional", "none"):
+            with database.session() as session:
+                service.create_dataset(
+                    session,
+                    admin,
+                    service.DatasetInput(
+                        name=f"d{i}-{open_type}",
+                        title="x",
+                        department=department,
+                        open_type=open_type,
+                    ),
+                )
+    actor = make_user("who", role.value, department="海南省公安厅" if role is Role.DEPT_STAFF else None)
+    with database.read_session() as session:
+        everything = session.scalars(select(Dataset)).all()
+        expected = {d.name for d in everything if can(actor, CatalogAction.VIEW, view_resource(d))}
+        listed = {d.name for d in session.scalars(visible_datasets(actor))}
+        anonymous = {d.name for d in session.scalars(visible_datasets(Actor.anonymous()))}
+    assert listed == expected
+    assert anonymous == {d.name for d in everything if can(Actor.anonymous(), CatalogAction.VIEW, view_resource(d))}

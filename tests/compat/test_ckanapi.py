@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -131,7 +132,9 @@ def test_create_dataset_upload_then_read_it(market_staff: ckanapi.RemoteCKAN, tm
 
 
 def _cli(*args: str) -> str:
-    done = subprocess.run([CKANAPI, *args], capture_output=True, text=True, timeout=120, check=False)
+    # `ckanapi dump` starts its workers as `ckanapi` from the PATH
+    env = {**os.environ, "PATH": f"{Path(CKANAPI).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run([CKANAPI, *args], capture_output=True, text=True, timeout=120, check=False, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

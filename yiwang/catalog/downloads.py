@@ -7,6 +7,7 @@ fields raw; everyone else gets them masked, as on every other open path.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import shutil
@@ -121,7 +122,12 @@ def _stream(table: SqlTable, fmt: str, data_dir: Path) -> Iterator[bytes]:
 def _csv(reader: pa.RecordBatchReader) -> Iterator[bytes]:
     sink = io.BytesIO()
     sink.write(UTF8_BOM)  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
-    with pacsv.CSVWriter(sink, reader.schema) as writer:
+    # Arrow quotes every header name; Python's csv quotes only the names that need it, as Excel writes them.
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(reader.schema.names)
+    sink.write(header.getvalue().encode())
+    options = pacsv.WriteOptions(include_header=False)
+    with pacsv.CSVWriter(sink, reader.schema, write_options=options) as writer:
         for batch in reader:
             writer.write_batch(batch)
             yield _drain(sink)

@@ -99,6 +99,17 @@ def index_dataset(dataset: Dataset) -> None:
     dataset.search_terms = f" {' '.join(terms)} " if terms else ""
 
 
+def index_catalogue(session: Session, *, batch: int = 500) -> int:
+    """Refresh the search terms of every dataset (after an upgrade or a tokenizer change); returns how many."""
+    ids = list(session.scalars(select(Dataset.id).order_by(Dataset.id)))
+    for first in range(0, len(ids), batch):
+        chosen = select(Dataset).where(Dataset.id.in_(ids[first : first + batch]))
+        for dataset in session.scalars(chosen.options(selectinload(Dataset.versions))):
+            index_dataset(dataset)
+        session.flush()
+    return len(ids)
+
+
 @dataclass(frozen=True)
 class FacetFilter:
     """One ``field:value`` condition; values of one field are OR-ed, fields are AND-ed, negated ones exclude."""
@@ -142,21 +153,14 @@ class _Word:
 
 def _check(query: CatalogueQuery) -> str:
     """Refuse malformed queries; return the sort to use."""
-    for field in [f.field for f in query.filters]:
-        if field not in FILTER_FIELDS:
+    asked = [(f.field, FILTER_FIELDS) for f in query.filters] + [(f, FACET_FIELDS) for f in query.facet_fields]
+    for field, allowed in asked:
+        if field not in allowed:
             raise InvalidInput(
                 "search.bad_field",
                 N_("Unknown search field {field}; choose from {choices}"),
                 field=field,
-                choices=", ".join(FILTER_FIELDS),
-            )
-    for field in query.facet_fields:
-        if field not in FACET_FIELDS:
-            raise InvalidInput(
-                "search.bad_field",
-                N_("Unknown search field {field}; choose from {choices}"),
-                field=field,
-                choices=", ".join(FACET_FIELDS),
+                choices=", ".join(allowed),
             )
     if query.sort and query.sort not in SORTS:
         raise InvalidInput(
@@ -271,11 +275,17 @@ def _candidates(
 ) -> list[Sequence[Any]]:
     """The narrowed rows, in SQL's order, with tag/theme lists as sets and their filters applied."""
     # Core rows, not ORM ones: for tens of thousands of rows the ORM's per-row work is most of the time.
-    rows: list[Sequence[Any]] = list(session.connection().execute(narrowed))
+    rows: list[Sequence[Any]] = list(session.connection().execute(narrowed).all())
     lists = [position[f] for f in _LIST_FIELDS if f in position]
     if lists:
         decode = _list_decoder()
-        rows = [[decode(v) if i in lists else v for i, v in enumerate(row)] for row in rows]
+        decoded: list[Sequence[Any]] = []
+        for found in rows:
+            row = list(found)
+            for at in lists:
+                row[at] = decode(row[at])
+            decoded.append(row)
+        rows = decoded
     for (field, negated), values in list_filters.items():
         at = position[field]
         rows = [row for row in rows if any(v in row[at] for v in values) is not negated]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,9 +71,12 @@ def load_demo(
                 N_("{path} already holds data: use another YIWANG_DATA_DIR, or --reset for a demo directory"),
                 path=str(settings.data_dir),
             )
-        with database.session() as session:
-            load_accounts(session, Actor.operator())
-        sources = write_sources(settings.data_dir / SOURCES_DIR, seed, size, progress)
+        # The sources are generated while the accounts' passwords are hashed: both mostly run outside the GIL.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-generate") as pool:
+            generated = pool.submit(write_sources, settings.data_dir / SOURCES_DIR, seed, size, progress)
+            with database.session() as session:
+                load_accounts(session, Actor.operator())
+            sources = generated.result()
         publish_sources(database, settings.data_dir, sources, progress)
         marker.write_text(json.dumps(wanted), encoding="utf-8")
         return DemoSummary(settings.data_dir, seed, size, sources, reused=False)

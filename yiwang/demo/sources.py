@@ -15,7 +15,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from yiwang.demo.datasets import DATASET_NAMES, Size, generate, spec
+from yiwang.demo.datasets import DATASET_NAMES, Size, generate, select_version, spec
+
+#: Earlier versions of a dataset are written in this subdirectory, so that ``*.parquet`` lists the current ones.
+EARLIER_DIR = "earlier"
 
 #: Called after each file is written with (dataset name, files written so far, files in all).
 Progress = Callable[[str, int, int], None]
@@ -72,13 +75,25 @@ def _fsync(path: Path, flags: int) -> None:
         os.close(descriptor)
 
 
+def version_paths(directory: Path, name: str) -> list[Path]:
+    """The files of every version of dataset `name`, oldest first: ``earlier/<name>.v<k>.parquet`` for the versions
+    before the last, then ``<name>.parquet`` (the current one)."""
+    earlier = [directory / EARLIER_DIR / f"{name}.v{k}.parquet" for k in range(1, spec(name).version_count)]
+    return [*earlier, directory / f"{name}.parquet"]
+
+
 def write_sources(directory: Path, seed: int, size: Size, progress: Progress | None = None) -> list[Path]:
-    """Generate every demo dataset and write each as ``<directory>/<name>.parquet``; return the paths in order."""
+    """Generate every demo dataset and write each as ``<directory>/<name>.parquet`` (its earlier versions under
+    ``earlier/``, see `version_paths`); return the current files in order."""
     directory.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for done, name in enumerate(DATASET_NAMES, start=1):
-        path = directory / f"{name}.parquet"
-        write_parquet(generate(name, seed, size), path)
+        table = generate(name, seed, size)
+        *earlier, path = version_paths(directory, name)
+        for number, older in enumerate(earlier, start=1):
+            older.parent.mkdir(exist_ok=True)
+            write_parquet(select_version(table, number), older)
+        write_parquet(table, path)
         paths.append(path)
         if progress is not None:
             progress(name, done, len(DATASET_NAMES))

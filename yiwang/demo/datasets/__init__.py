@@ -1,4 +1,4 @@
-"""The six demo datasets of a Hainan-like province, generated deterministically and vectorised.
+"""The demo datasets of a Hainan-like province, generated deterministically and vectorised.
 
 Each dataset draws from its own random streams: ``SeedSequence(seed, spawn_key=(crc32("<dataset>/<part>"),))`` fed to
 ``Generator(PCG64(...))``, one stream per part (origins, birth dates, names …). Adding a dataset or a column therefore
@@ -19,7 +19,12 @@ quality report has something to find; every other value is valid:
 
 The package: `model` (sizes, columns, specs, quality issues), `arrays` (random streams, array helpers), `codes`
 (identifiers, check digits, quality-issue helpers), then one module per kind of data — `people`, `enterprises`,
-`places`, `statistics` — each building its datasets' columns; here, the registry of the six datasets.
+`places`, `statistics` for the first six datasets (defined here); `series` (statistics by unit and period),
+`environment` (air, water, typhoons), `directories` (名录 of places) and `records` (registers tied to the enterprise
+registry: 双公示, annual reports, job postings, insured persons) each define the rest in their own `SPECS`.
+
+A dataset with a `DatasetSpec.period` and `cutoffs` is published in several versions (a statistic released for 2024,
+then updated with 2025 months): version k holds the rows up to ``cutoffs[k - 1]``, the last version all of them.
 """
 
 from __future__ import annotations
@@ -27,13 +32,15 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from yiwang.core.errors import InvalidInput, NotFound
 from yiwang.core.i18n import N_
 from yiwang.demo import names
+from yiwang.demo.datasets import directories, environment, records, series
 from yiwang.demo.datasets.arrays import fixed_width_strings, stream
 from yiwang.demo.datasets.codes import CREDIT_CHARSET, citizen_ids, credit_codes
-from yiwang.demo.datasets.enterprises import ENTERPRISES, _enterprises
+from yiwang.demo.datasets.enterprises import ENTERPRISE_ROWS, ENTERPRISES, _enterprises
 from yiwang.demo.datasets.model import (
     QUALITY_ISSUES,
     REFERENCE_DATE,
@@ -72,6 +79,7 @@ __all__ = [
     "credit_codes",
     "fixed_width_strings",
     "generate",
+    "select_version",
     "spec",
     "stream",
 ]
@@ -92,7 +100,7 @@ SPECS: tuple[DatasetSpec, ...] = (
         "Enterprise registry (market entities)",
         "企业、个体工商户、农民专业合作社和村级集体经济组织的登记信息：统一社会信用代码、名称、法定代表人、行业、注册资本、成立日期、登记状态、住所。合成数据。",
         "海南省市场监督管理局",
-        {"small": 1_000, "medium": 50_000, "large": 1_000_000},
+        ENTERPRISE_ROWS,
         _enterprises,
     ),
     DatasetSpec(
@@ -112,6 +120,7 @@ SPECS: tuple[DatasetSpec, ...] = (
         "海南省旅游和文化广电体育厅",
         {size: months * len(names.UNITS) for size, (_, months) in _TOURISM_MONTHS.items()},
         _tourism,
+        period="month",
     ),
     DatasetSpec(
         WEATHER,
@@ -121,6 +130,7 @@ SPECS: tuple[DatasetSpec, ...] = (
         "海南省气象局",
         {size: len(_weather_days(size)) * len(names.UNITS) for size in SIZES},
         _weather,
+        period="date",
     ),
     DatasetSpec(
         FACILITIES,
@@ -131,6 +141,10 @@ SPECS: tuple[DatasetSpec, ...] = (
         {"small": 200, "medium": 2_000, "large": 20_000},
         _facilities,
     ),
+    *series.SPECS,
+    *environment.SPECS,
+    *directories.SPECS,
+    *records.SPECS,
 )
 
 DATASET_NAMES: tuple[str, ...] = tuple(spec.name for spec in SPECS)
@@ -145,9 +159,20 @@ def spec(name: str) -> DatasetSpec:
     raise NotFound("demo.dataset_not_found", N_("There is no demo dataset named {name}"), name=name)
 
 
-def generate(name: str, seed: int, size: Size) -> Any:
-    """The demo dataset `name` as a pyarrow Table: the same seed and size give the same rows, byte for byte."""
+def generate(name: str, seed: int, size: Size, version: int | None = None) -> Any:
+    """The demo dataset `name` as a pyarrow Table: the same seed and size give the same rows, byte for byte.
+
+    `version` (1 to the spec's `version_count`; the last when None) keeps the rows of an earlier version."""
     described = spec(name)
+    count = described.version_count
+    if version is not None and not (isinstance(version, int) and 1 <= version <= count):
+        raise InvalidInput(
+            "demo.version",
+            N_("The demo dataset {name} has versions 1 to {count}, not {version}"),
+            name=name,
+            count=count,
+            version=version,
+        )
     if size not in SIZES:
         raise InvalidInput("demo.size", N_("The demo size must be small, medium or large, not {size}"), size=size)
     if not isinstance(seed, int) or seed < 0:
@@ -168,8 +193,20 @@ def generate(name: str, seed: int, size: Size) -> Any:
         "owner_department": described.owner_department,
         "seed": str(seed),
         "size": size,
+        "version": str(count),
     }
     table = pa.Table.from_arrays([c.values for c in columns], schema=pa.schema(fields, metadata=metadata))
     if table.num_rows != rows:
         raise RuntimeError(f"{name}: generated {table.num_rows} rows, {rows} expected")
-    return table
+    return table if version is None else select_version(table, version)
+
+
+def select_version(table: Any, version: int) -> Any:
+    """The rows of an earlier `version` of a generated (last-version) table: those up to the version's cutoff."""
+    metadata = {k.decode(): v.decode() for k, v in table.schema.metadata.items()}
+    described = spec(metadata["name"])
+    if version == described.version_count:
+        return table
+    period = table.column(described.period)
+    kept = table.filter(pc.less_equal(period, pc.cast(pa.scalar(described.cutoffs[version - 1]), period.type)))
+    return kept.replace_schema_metadata({**metadata, "version": str(version)})

@@ -43,6 +43,7 @@ from yiwang.demo.datasets.people import _county_weights, _person_name_text, _per
 from yiwang.demo.names import Gazetteer, gazetteer
 
 ENTERPRISES = "enterprise-registry"
+ENTERPRISE_ROWS: dict[Size, int] = {"small": 1_000, "medium": 50_000, "large": 1_000_000}
 
 # fmt: off
 #: Registration authority and entity type (first two characters of the credit code), label, share.

@@ -53,6 +53,15 @@ class DatasetSpec:
     owner_department: str
     rows: Mapping[Size, int]
     build: Callable[[int, Size, int], list[Column]]
+    #: The column that dates each row (a date, timestamp or year), for versions and temporal coverage; "" for none.
+    period: str = ""
+    #: Earlier versions: version k holds the rows whose `period` is at most ``cutoffs[k - 1]``; the last holds all.
+    cutoffs: tuple[str, ...] = ()
+
+    @property
+    def version_count(self) -> int:
+        """How many versions the dataset is published in (the rows of `rows` are those of the last)."""
+        return len(self.cutoffs) + 1
 
 
 QUALITY_ISSUES: dict[str, tuple[QualityIssue, ...]] = {

@@ -257,3 +257,16 @@ def test_form_posts_work_like_json(client: TestClient, tokens: dict[str, str]) -
         headers={"Authorization": tokens["shichang"]},
     ).json()
     assert created["success"] is True and created["result"]["tags"][0]["name"] == "表"
+
+
+def test_reading_a_closed_datasets_description_is_audited(
+    client: TestClient, database: Database, tokens: dict[str, str]
+) -> None:
+    publish(client, tokens["shichang"], "closed", open_type="none")
+    publish(client, tokens["shichang"], "open-one")
+    ok(client, "package_show", tokens["gongan"], id="closed")
+    ok(client, "package_show", tokens["gongan"], id="open-one")
+    assert client.get("/api/v1/datasets/closed", headers={"Authorization": tokens["gongan"]}).status_code == 200
+    with database.session() as session:
+        trail = audit.search(session, Actor.operator(), audit.AuditFilter(action="dataset.view")).entries
+    assert [(e.actor_name, e.resource_id) for e in trail] == [("gongan", "closed"), ("gongan", "closed")]

@@ -201,9 +201,12 @@ def list_datasets(
 
 
 @router.get("/{name}", response_model=DatasetDetail, summary="数据资源详情 A dataset")
-def read_dataset(name: str, actor: OptionalApiActor, session: ReadSessionDep) -> DatasetDetail:
-    """Metadata, fields with their personal-data kinds, versions and the current quality report."""
-    return DatasetDetail.of_dataset(service.get_dataset(session, actor, name))
+def read_dataset(name: str, actor: OptionalApiActor, session: ReadSessionDep, database: DatabaseDep) -> DatasetDetail:
+    """Metadata, fields with their personal-data kinds, versions and the current quality report (reads of datasets
+    that are not open are audited)."""
+    dataset = service.get_dataset(session, actor, name)
+    service.record_metadata_read(database, actor, dataset)
+    return DatasetDetail.of_dataset(dataset)
 
 
 @router.post("", response_model=DatasetDetail, status_code=201, summary="发布数据资源 Publish a dataset")

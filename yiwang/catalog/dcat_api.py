@@ -10,7 +10,7 @@ from yiwang.catalog import dcat, service
 from yiwang.catalog.models import DatasetVersion
 from yiwang.core.errors import NotFound
 from yiwang.core.i18n import N_
-from yiwang.web.deps import OptionalApiActor, ReadSessionDep, SettingsDep
+from yiwang.web.deps import DatabaseDep, OptionalApiActor, ReadSessionDep, SettingsDep
 
 router = APIRouter(tags=["catalogue"])
 
@@ -80,9 +80,11 @@ def read_dataset_dcat(
     actor: OptionalApiActor,
     session: ReadSessionDep,
     settings: SettingsDep,
+    database: DatabaseDep,
 ) -> Response:
     """One dataset the caller may see, with a distribution per download format of its current version."""
     rdf_format = _rdf_format(extension)
     dataset = service.get_dataset(session, actor, name)
+    service.record_metadata_read(database, actor, dataset)
     graph = dcat.dataset_graph(dataset, _base_url(request), byte_size=_byte_size(settings))
     return Response(dcat.serialize(graph, rdf_format), media_type=rdf_format.media_type)

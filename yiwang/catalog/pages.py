@@ -214,6 +214,7 @@ def show_dataset(
     translate: TranslateDep,
 ) -> Response:
     dataset = service.get_dataset(session, actor, name)
+    service.record_metadata_read(database, actor, dataset)
     current = dataset.current_version
     resource = rows_resource(dataset)
     readable = current is not None and can(actor, CatalogAction.READ_ROWS, resource)

@@ -151,6 +151,22 @@ def get_dataset(session: Session, actor: Actor, name: str) -> Dataset:
     return dataset
 
 
+def record_metadata_read(database: Database, actor: Actor, dataset: Dataset) -> None:
+    """A read of the description of a dataset that is not open goes to the audit chain (in its own short writing
+    session, so pages keep reading without holding SQLite's write lock)."""
+    if dataset.open_type != OpenType.NONE.value:
+        return
+    with database.session() as session:
+        audit.record(
+            session,
+            actor,
+            CatalogAction.VIEW,
+            resource_type="dataset",
+            resource_id=dataset.name,
+            detail={"read": "metadata"},
+        )
+
+
 def get_version(session: Session, actor: Actor, version_uuid: str) -> DatasetVersion:
     """A version (by its uuid) of a dataset the actor may see."""
     version = session.scalar(select(DatasetVersion).where(DatasetVersion.uuid == version_uuid))

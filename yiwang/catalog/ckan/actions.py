@@ -207,6 +207,7 @@ def package_show(ctx: ActionContext, data: p.Params) -> dict[str, Any]:
     """Return a dataset by name or id, with its resources (one per version, the current first)."""
     with ctx.database.read_session() as session:
         dataset = service.get_dataset(session, ctx.actor, p.required(data, "id"))
+        service.record_metadata_read(ctx.database, ctx.actor, dataset)
         return package_dict(dataset, _base(ctx))
 
 

@@ -8,4 +8,7 @@ from __future__ import annotations
 # Name → module exposing `DESCRIPTION` and `run(options) -> list[Figure]`; imported only when it runs.
 BENCHMARKS: dict[str, str] = {
     "audit": "bench.audit",
+    "ingest": "bench.ingest",
+    "ingest-5gb": "bench.ingest_5gb",
+    "rows": "bench.rows",
 }

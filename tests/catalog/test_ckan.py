@@ -100,7 +100,7 @@ def test_validation_errors_name_the_field(client: TestClient, tokens: dict[str, 
     again = call(client, "package_create", tokens["shichang"], name="firms", owner_org=MARKET)
     assert again["error"]["__type"] == "Validation Error" and again["error"]["name"]
     missing = call(client, "package_create", tokens["shichang"], title="x", owner_org=MARKET)
-    assert missing["error"]["name"] == ["Missing value"]
+    assert missing["error"]["name"] == ["缺少值"]  # CKAN's "Missing value", in the caller's language
     core_open = call(
         client,
         "package_create",

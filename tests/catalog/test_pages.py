@@ -120,3 +120,59 @@ def test_review_queue_classifies(client: TestClient, staff: str) -> None:
     assert 'action="/review/firms"' not in after.text
     refused = client.post("/review/firms", data={"share_type": "none", "open_type": "none", "security_level": "core"})
     assert refused.status_code == 403, "a post without the CSRF token is refused"
+
+
+def test_staff_publish_upload_and_confirm_fields_on_the_web(client: TestClient, staff: str) -> None:
+    sign_in(client, "shichang")
+    form = client.get("/datasets/new")
+    assert form.status_code == 200 and MARKET in form.text
+    created = client.post(
+        "/datasets/new",
+        data={
+            "name": "food-sampling",
+            "title": "食品抽检结果",
+            "department": MARKET,
+            "tags": "食品，抽检",
+            "themes": ["卫生健康"],
+            "update_frequency": "monthly",
+            "open_type": "unconditional",
+            "csrf_token": csrf_from(form.text),
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303 and created.headers["location"] == "/datasets/food-sampling"
+    page = client.get("/datasets/food-sampling")
+    assert 'data-testid="upload-form"' in page.text
+    uploaded = client.post(
+        "/datasets/food-sampling/versions",
+        data={"csrf_token": csrf_from(page.text), "title": "第一批"},
+        files={"file": ("抽检.csv", "样品,结果,电话\n大米,合格,13800138000\n".encode("gbk"), "text/csv")},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    page = client.get(uploaded.headers["location"])
+    assert 'data-testid="fields-form"' in page.text and "大米" in page.text
+    confirmed = client.post(
+        "/datasets/food-sampling/fields",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "kind:电话": "phone",
+            "kind:样品": "none",
+            "description:样品": "抽检样品名称",
+            "unit:结果": "",
+        },
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303
+    detail = client.get("/api/v1/datasets/food-sampling", headers={"Authorization": staff}).json()
+    fields = {f["name"]: f for f in detail["fields"]}
+    assert fields["电话"]["kind_confirmed"] and fields["样品"]["description"] == "抽检样品名称"
+    assert detail["tags"] == ["抽检", "食品"] and detail["themes"] == ["卫生健康"]
+
+
+def test_citizens_cannot_publish(client: TestClient, staff: str, make_user: UserFactory) -> None:
+    make_user("shimin", "citizen")
+    sign_in(client, "shimin")
+    assert client.get("/datasets/new").status_code == 403
+    client.cookies.clear()
+    assert client.get("/datasets/new", follow_redirects=False).status_code in (303, 307)

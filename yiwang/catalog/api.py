@@ -150,8 +150,16 @@ class ClassificationIn(BaseModel):
     security_level: SecurityLevel
 
 
+class FieldDescriptionIn(BaseModel):
+    description: str | None = Field(default=None, max_length=500)
+    unit: str | None = Field(default=None, max_length=32)
+
+
 class FieldKindsIn(BaseModel):
     kinds: dict[str, str] = Field(description="字段名 → 类别 Field name → personal-data kind.")
+    descriptions: dict[str, FieldDescriptionIn] = Field(
+        default_factory=dict, description="字段名 → 说明和单位 Field name → description and unit."
+    )
 
 
 @router.get("", response_model=DatasetPagePublic, summary="数据资源目录 Find datasets")
@@ -264,10 +272,14 @@ def classify_dataset(name: str, body: ClassificationIn, actor: ApiActor, session
     return DatasetDetail.of_dataset(dataset)
 
 
-@router.put("/{name}/field-kinds", response_model=DatasetDetail, summary="确认个人信息字段 Confirm field kinds")
+@router.put("/{name}/field-kinds", response_model=DatasetDetail, summary="确认字段 Confirm fields")
 def confirm_field_kinds(name: str, body: FieldKindsIn, actor: ApiActor, session: SessionDep) -> DatasetDetail:
     """The publisher confirms or corrects the detected personal-data kind of the current version's fields."""
-    service.confirm_field_kinds(session, actor, name, body.kinds)
+    descriptions = {
+        field: service.FieldDescription(described.description, described.unit)
+        for field, described in body.descriptions.items()
+    }
+    service.confirm_field_kinds(session, actor, name, body.kinds, descriptions)
     return DatasetDetail.of_dataset(service.get_dataset(session, actor, name))
 
 

@@ -21,12 +21,12 @@ from yiwang.catalog.models import (
 )
 from yiwang.catalog.profile import QualityReport
 from yiwang.catalog.rows import OPERATORS, RowFilter, RowPage, RowQuery
-from yiwang.catalog.rules import CatalogAction, is_publisher, rows_resource
+from yiwang.catalog.rules import CatalogAction, dataset_resource, is_publisher, rows_resource
 from yiwang.catalog.search import PORTAL_FACETS, CatalogueQuery, FacetFilter, search_catalogue
 from yiwang.core.authz import can
 from yiwang.core.errors import InvalidInput, NotFound
 from yiwang.core.i18n import N_, Translate
-from yiwang.core.identity import Actor
+from yiwang.core.identity import Actor, Role
 from yiwang.core.masking import PersonalKind
 from yiwang.core.models import Department
 from yiwang.web.charts import PALETTE
@@ -146,6 +146,7 @@ def show_catalogue(
         page_url=lambda number: url(base, sort=sort, page=number),
         sort_url=lambda key: url(base, sort=key),
         labels=_labels(),
+        may_publish=actor.has_role(Role.ADMIN, Role.DEPT_STAFF),
     )
 
 
@@ -261,6 +262,10 @@ def show_dataset(
         chart_field=chart_field,
         chart_choices=choices,
         values_chart=values_chart,
+        can_publish=can(actor, CatalogAction.INGEST, dataset_resource(dataset)),
+        personal_kinds=[kind.value for kind in PersonalKind],
+        uploaded=request.query_params.get("uploaded", ""),
+        confirmed=request.query_params.get("confirmed", ""),
     )
 
 

@@ -85,18 +85,39 @@ def tokenize(text: str) -> list[str]:
 def index_dataset(dataset: Dataset) -> None:
     """Refresh `dataset.search_terms` from its metadata and its current version's fields."""
     version = dataset.current_version
-    fields = [] if version is None else [text for f in version.fields for text in (f.name, f.description)]
+    dataset.search_terms = search_terms(
+        title=dataset.title,
+        name=dataset.name,
+        description=dataset.description,
+        tags=dataset.tags or (),
+        themes=dataset.themes or (),
+        department=dataset.department.name,
+        fields=[] if version is None else [text for f in version.fields for text in (f.name, f.description)],
+    )
+
+
+def search_terms(
+    *,
+    title: str,
+    name: str,
+    description: str,
+    tags: Sequence[str],
+    themes: Sequence[str],
+    department: str,
+    fields: Sequence[str],
+) -> str:
+    """The stored terms for these texts (plain values, so a migration can index rows without the ORM)."""
     weighted = (
-        (TITLE_WEIGHT, dataset.title),
-        (TAG_WEIGHT, " ".join(dataset.tags or ())),
-        (NAME_WEIGHT, dataset.name),
-        (THEME_WEIGHT, " ".join(dataset.themes or ())),
-        (TEXT_WEIGHT, dataset.department.name),
-        (TEXT_WEIGHT, dataset.description),
+        (TITLE_WEIGHT, title),
+        (TAG_WEIGHT, " ".join(tags)),
+        (NAME_WEIGHT, name),
+        (THEME_WEIGHT, " ".join(themes)),
+        (TEXT_WEIGHT, department),
+        (TEXT_WEIGHT, description),
         (TEXT_WEIGHT, " ".join(fields)),
     )
     terms = [token for weight, text in weighted for token in tokenize(text or "") for _ in range(weight)]
-    dataset.search_terms = f" {' '.join(terms)} " if terms else ""
+    return f" {' '.join(terms)} " if terms else ""
 
 
 def index_catalogue(session: Session, *, batch: int = 500) -> int:

@@ -455,8 +455,23 @@ def delete_dataset(session: Session, actor: Actor, name: str) -> Dataset:
     return dataset
 
 
-def confirm_field_kinds(session: Session, actor: Actor, name: str, kinds: Mapping[str, str]) -> DatasetVersion:
-    """The publisher confirms (or corrects) the personal-data kind of the current version's fields."""
+@dataclass(frozen=True)
+class FieldDescription:
+    """What the publisher says about a field: its description and unit (None leaves either as it is)."""
+
+    description: str | None = None
+    unit: str | None = None
+
+
+def confirm_field_kinds(
+    session: Session,
+    actor: Actor,
+    name: str,
+    kinds: Mapping[str, str],
+    descriptions: Mapping[str, FieldDescription] | None = None,
+) -> DatasetVersion:
+    """The publisher confirms (or corrects) the personal-data kind of the current version's fields, and may
+    describe them (description and unit) at the same time."""
     dataset = get_dataset(session, actor, name)
     authorize(actor, CatalogAction.CONFIRM_FIELDS, dataset_resource(dataset))
     version = dataset.current_version
@@ -464,11 +479,13 @@ def confirm_field_kinds(session: Session, actor: Actor, name: str, kinds: Mappin
         raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
     by_name = {f.name: f for f in version.fields}
     allowed = {k.value for k in PersonalKind}
-    for field_name, kind in kinds.items():
+    descriptions = descriptions or {}
+    for field_name in [*kinds, *descriptions]:
         if field_name not in by_name:
             raise InvalidInput(
                 "dataset.unknown_field", N_("Dataset {name} has no field {field}"), name=name, field=field_name
             )
+    for kind in kinds.values():
         if kind not in allowed:
             raise InvalidInput(
                 "dataset.bad_kind",
@@ -476,19 +493,41 @@ def confirm_field_kinds(session: Session, actor: Actor, name: str, kinds: Mappin
                 value=kind,
                 choices=", ".join(sorted(allowed)),
             )
+    for described in descriptions.values():
+        if len(described.description or "") > 500 or len(described.unit or "") > 32:
+            raise InvalidInput(
+                "dataset.bad_field_description",
+                N_("A field description has at most 500 characters and a unit at most 32"),
+            )
     changes = {}
     for field_name, kind in kinds.items():
         target = by_name[field_name]
         if target.kind != kind:
             changes[field_name] = {"from": target.kind, "to": kind}
         target.kind, target.kind_confirmed = kind, True
+    described_fields = []
+    for field_name, described in descriptions.items():
+        target = by_name[field_name]
+        if described.description is not None and described.description.strip() != target.description:
+            target.description = described.description.strip()
+            described_fields.append(field_name)
+        if described.unit is not None and described.unit.strip() != target.unit:
+            target.unit = described.unit.strip()
+            described_fields.append(field_name)
+    if described_fields:
+        index_dataset(dataset)
     audit.record(
         session,
         actor,
         CatalogAction.CONFIRM_FIELDS,
         resource_type="dataset",
         resource_id=name,
-        detail={"version": version.number, "changes": changes, "confirmed": sorted(kinds)},
+        detail={
+            "version": version.number,
+            "changes": changes,
+            "confirmed": sorted(kinds),
+            "described": sorted(set(described_fields)),
+        },
     )
     return version
 

@@ -67,6 +67,9 @@ def ingest(
                 dataset,
                 file,
                 declared_format=format,
+                # The operator's own file on the server: no upload limit, but a workbook still may not unpack
+                # to more than the larger of the default limit and the file itself.
+                max_bytes=max(service.DEFAULT_MAX_BYTES, file.stat().st_size),
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     console.print(

@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from yiwang import __version__
 from yiwang.catalog import api as catalog_api
-from yiwang.catalog import dcat_api, download_api, sql_api
+from yiwang.catalog import dcat_api, download_api, publish_pages, sql_api
 from yiwang.catalog import pages as catalog_pages
 from yiwang.catalog.ckan import api as ckan_api
 from yiwang.core.installation import open_installation
@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
         dcat_api,
         account_pages,
         audit_pages,
+        publish_pages,  # before catalog_pages: /datasets/new is not a dataset's name
         catalog_pages,
     ):
         app.include_router(module.router)

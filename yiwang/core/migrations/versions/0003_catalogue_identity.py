@@ -7,6 +7,7 @@ Create Date: 2026-11-30
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import sqlalchemy as sa
@@ -29,6 +30,39 @@ def _backfill_uuids(table: str) -> None:
         )
 
 
+def _index_existing_datasets() -> None:
+    """Datasets published before this revision get their search terms (plain SQL: the models may be newer)."""
+    from yiwang.catalog.search import search_terms
+
+    connection = op.get_bind()
+    datasets = connection.execute(
+        sa.text(
+            "SELECT d.id, d.title, d.name, d.description, d.tags, d.themes, p.name, d.current_version_id "
+            "FROM datasets d JOIN departments p ON p.id = d.department_id"
+        )
+    ).all()
+    for row_id, title, name, description, tags, themes, department, version_id in datasets:
+        fields = connection.execute(
+            sa.text("SELECT name, description FROM dataset_fields WHERE version_id = :v ORDER BY position"),
+            {"v": version_id},
+        ).all()
+        terms = search_terms(
+            title=title,
+            name=name,
+            description=description,
+            tags=_json_list(tags),
+            themes=_json_list(themes),
+            department=department,
+            fields=[text for field in fields for text in field],
+        )
+        connection.execute(sa.text("UPDATE datasets SET search_terms = :t WHERE id = :id"), {"t": terms, "id": row_id})
+
+
+def _json_list(value: object) -> list[str]:
+    loaded = json.loads(value) if isinstance(value, str) else value
+    return [str(item) for item in loaded] if isinstance(loaded, list) else []
+
+
 def upgrade() -> None:
     for table in ("datasets", "dataset_versions"):
         with op.batch_alter_table(table) as batch:
@@ -45,6 +79,7 @@ def upgrade() -> None:
     with op.batch_alter_table("dataset_versions") as batch:
         batch.add_column(sa.Column("title", sa.String(length=200), nullable=False, server_default=""))
         batch.add_column(sa.Column("description", sa.Text(), nullable=False, server_default=""))
+    _index_existing_datasets()
 
 
 def downgrade() -> None:

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from yiwang.catalog import service
 from yiwang.catalog.models import Dataset, DatasetVersion, OpenType, SecurityLevel, ShareType
 from yiwang.catalog.rows import parse_query
-from yiwang.catalog.search import PORTAL_FACETS, CatalogueQuery, FacetFilter, search_catalogue
+from yiwang.catalog.search import portal_query, search_catalogue
+from yiwang.catalog.uploads import ingest_upload
 from yiwang.web.deps import ApiActor, DatabaseDep, OptionalApiActor, ReadSessionDep, SessionDep, SettingsDep
-from yiwang.web.uploads import refuse_if_declared_too_large, saved_upload
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["catalogue"])
 
@@ -187,18 +187,7 @@ def list_datasets(
         "open_type": [o.value for o in open_type],
         "update_frequency": update_frequency,
     }
-    found = search_catalogue(
-        session,
-        actor,
-        CatalogueQuery(
-            text=q,
-            filters=tuple(FacetFilter(field, value) for field, values in chosen.items() for value in values),
-            sort=sort,
-            start=(page - 1) * page_size,
-            rows=page_size,
-            facet_fields=PORTAL_FACETS,
-        ),
-    )
+    found = search_catalogue(session, actor, portal_query(q, chosen, sort=sort, page=page, page_size=page_size))
     return DatasetPagePublic(
         datasets=[DatasetSummary.of(d) for d in found.datasets],
         total=found.total,
@@ -242,20 +231,7 @@ def upload_version(
     format: Annotated[str | None, Form(description="Override the detected format.")] = None,
 ) -> VersionPublic:
     """Ingest the file as the dataset's new current version; a failure leaves the catalogue as it was."""
-    max_bytes = settings.max_upload_mb * 1024 * 1024
-    refuse_if_declared_too_large(request, max_bytes)
-    with saved_upload(file, settings.data_dir, max_bytes) as path:
-        version = service.ingest_version(
-            database,
-            actor,
-            settings.data_dir,
-            name,
-            path,
-            filename=file.filename or "",
-            declared_format=format,
-            max_bytes=max_bytes,
-        )
-    return VersionPublic.of(version)
+    return VersionPublic.of(ingest_upload(request, actor, database, settings, name, file, declared_format=format))
 
 
 @router.put("/{name}/classification", response_model=DatasetDetail, summary="分类分级 Classify a dataset")

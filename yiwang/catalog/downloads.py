@@ -14,16 +14,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from yiwang.catalog import service
+from yiwang.catalog.jsonable import json_value
 from yiwang.catalog.models import DatasetVersion
 from yiwang.catalog.rules import CatalogAction, is_publisher, rows_resource
 from yiwang.catalog.sql import SQL_TEMP_DIR, SqlTable, open_sandbox
@@ -141,23 +139,13 @@ def _drain(sink: io.BytesIO) -> bytes:
     return data
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
 def _json(reader: pa.RecordBatchReader) -> Iterator[bytes]:
     first = True
     yield b"["
     for batch in reader:
         lines = []
         for row in batch.to_pylist():
-            text = json.dumps({k: _json_value(v) for k, v in row.items()}, ensure_ascii=False)
+            text = json.dumps({k: json_value(v) for k, v in row.items()}, ensure_ascii=False)
             lines.append(("\n" if first else ",\n") + text)
             first = False
         yield "".join(lines).encode()

@@ -22,7 +22,7 @@ from yiwang.catalog.models import (
 from yiwang.catalog.profile import QualityReport
 from yiwang.catalog.rows import OPERATORS, RowFilter, RowPage, RowQuery
 from yiwang.catalog.rules import CatalogAction, dataset_resource, is_publisher, rows_resource
-from yiwang.catalog.search import PORTAL_FACETS, CatalogueQuery, FacetFilter, search_catalogue
+from yiwang.catalog.search import PORTAL_FACETS, CatalogueQuery, FacetFilter, portal_query, search_catalogue
 from yiwang.core.authz import can
 from yiwang.core.errors import InvalidInput, NotFound
 from yiwang.core.i18n import N_, Translate
@@ -101,18 +101,7 @@ def show_catalogue(
     chosen = {field: request.query_params.getlist(field) for field in PORTAL_FACETS}
     if sort not in SORT_LABELS:
         sort = ""
-    found = search_catalogue(
-        session,
-        actor,
-        CatalogueQuery(
-            text=q,
-            filters=tuple(FacetFilter(field, value) for field, values in chosen.items() for value in values),
-            sort=sort,
-            start=(page - 1) * PAGE_SIZE,
-            rows=PAGE_SIZE,
-            facet_fields=PORTAL_FACETS,
-        ),
-    )
+    found = search_catalogue(session, actor, portal_query(q, chosen, sort=sort, page=page, page_size=PAGE_SIZE))
     base: list[tuple[str, str]] = [("q", q)] if q else []
     base += [(field, value) for field, values in chosen.items() for value in values]
 

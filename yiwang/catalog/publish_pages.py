@@ -14,13 +14,13 @@ from yiwang.catalog.licences import DEFAULT_LICENCE, LICENCES
 from yiwang.catalog.models import OPEN_LABELS, SECURITY_LABELS, SHARE_LABELS, UPDATE_FREQUENCIES
 from yiwang.catalog.rules import CatalogAction
 from yiwang.catalog.themes import THEMES
+from yiwang.catalog.uploads import ingest_upload
 from yiwang.core.authz import Resource, authorize, require_signed_in
 from yiwang.core.identity import Actor, Role
 from yiwang.core.masking import PersonalKind
 from yiwang.core.models import Department
 from yiwang.web.deps import CsrfChecked, DatabaseDep, PageActor, ReadSessionDep, SessionDep, SettingsDep
 from yiwang.web.templating import render
-from yiwang.web.uploads import refuse_if_declared_too_large, saved_upload
 
 router = APIRouter(include_in_schema=False)
 PERSONAL_KINDS = [kind.value for kind in PersonalKind]
@@ -111,19 +111,7 @@ def upload_version_from_form(
     title: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     require_signed_in(actor)
-    max_bytes = settings.max_upload_mb * 1024 * 1024
-    refuse_if_declared_too_large(request, max_bytes)
-    with saved_upload(file, settings.data_dir, max_bytes) as path:
-        version = service.ingest_version(
-            database,
-            actor,
-            settings.data_dir,
-            name,
-            path,
-            filename=file.filename or "",
-            max_bytes=max_bytes,
-            title=title,
-        )
+    version = ingest_upload(request, actor, database, settings, name, file, title=title)
     return RedirectResponse(f"/datasets/{name}?uploaded={version.number}#fields-title", status_code=303)
 
 

@@ -405,3 +405,17 @@ def search_catalogue(session: Session, actor: Actor, query: CatalogueQuery) -> C
 
 # The facets the portal's catalogue page and the JSON list show (CKAN clients choose their own).
 PORTAL_FACETS = ("department", "theme", "tag", "format", "open_type", "update_frequency")
+
+
+def portal_query(
+    text: str, chosen: Mapping[str, Sequence[str]], *, sort: str = "", page: int = 1, page_size: int = 20
+) -> CatalogueQuery:
+    """A page of the portal's catalogue: words, the facet values chosen (OR within a field), and facet counts."""
+    return CatalogueQuery(
+        text=text,
+        filters=tuple(FacetFilter(field, value) for field, values in chosen.items() for value in values),
+        sort=sort,
+        start=(page - 1) * page_size,
+        rows=page_size,
+        facet_fields=PORTAL_FACETS,
+    )

@@ -10,8 +10,6 @@ view that masks its personal fields carries the dataset's name, so no query can 
 
 from __future__ import annotations
 
-import base64
-import math
 import re
 import secrets
 import shutil
@@ -20,12 +18,8 @@ import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from datetime import time as time_of_day
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import duckdb
 import pyarrow as pa
@@ -37,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from yiwang.catalog.jsonable import json_value
 from yiwang.catalog.models import Dataset, OpenType
 from yiwang.catalog.rules import CatalogAction, rows_resource
 from yiwang.catalog.service import version_file
@@ -398,7 +393,7 @@ def _execute(connection: duckdb.DuckDBPyConnection, text: str, row_cap: int, sec
     finally:
         timer.cancel()
     elapsed = (time.perf_counter() - started) * 1000
-    rows = [tuple(_json_value(v) for v in row) for row in fetched[:row_cap]]
+    rows = [tuple(json_value(v) for v in row) for row in fetched[:row_cap]]
     return SqlResult(columns, rows, len(fetched) > row_cap, round(elapsed, 3))
 
 
@@ -408,29 +403,6 @@ def _reason(exc: duckdb.Error, tables: Sequence[SqlTable]) -> str:
     for table in tables:
         reason = reason.replace(str(table.parquet), table.name)
     return reason[:300]
-
-
-def _json_value(value: Any) -> Any:
-    """A DuckDB value as JSON can carry it: dates in ISO 8601, decimals as numbers, non-finite floats as null."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return float(value) if value.is_finite() else None
-    if isinstance(value, datetime | date | time_of_day):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return [_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    return str(value)
 
 
 def query_open_data(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from yiwang.catalog import service
 from yiwang.catalog.ckan import params as p
 from yiwang.catalog.ckan.dicts import datastore_fields
+from yiwang.catalog.jsonable import json_value
 from yiwang.catalog.models import Dataset
 from yiwang.catalog.rows import MAX_PAGE_SIZE, RowFilter, RowQuery
 from yiwang.catalog.sql import query_open_data
@@ -22,16 +21,6 @@ if TYPE_CHECKING:
 
 DEFAULT_LIMIT = 100
 _UUID = re.compile(r'"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"')
-
-
-def json_safe(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
 
 
 def _filters(data: p.Params) -> tuple[RowFilter, ...]:
@@ -91,7 +80,7 @@ def search(ctx: ActionContext, data: p.Params) -> dict[str, Any]:
         name, number, fields = dataset.name, version.number, datastore_fields(version)
     page = service.read_dataset_rows(ctx.database, ctx.actor, ctx.settings.data_dir, name, query, version=number)
     records = [
-        {"_id": row_number + 1, **{key: json_safe(value) for key, value in row.items()}}
+        {"_id": row_number + 1, **{key: json_value(value) for key, value in row.items()}}
         for row_number, row in zip(page.row_numbers, page.rows, strict=True)
     ]
     if query.fields:
@@ -140,7 +129,8 @@ def search_sql(ctx: ActionContext, data: p.Params) -> dict[str, Any]:
         "sql": sql,
         "fields": [{"id": column, "type": "text"} for column in result.columns],
         "records": [
-            {column: json_safe(value) for column, value in zip(result.columns, row, strict=True)} for row in result.rows
+            dict(zip(result.columns, row, strict=True))
+            for row in result.rows  # already JSON-ready
         ],
         "records_truncated": result.truncated,
     }

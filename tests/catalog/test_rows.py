@@ -1,15 +1,24 @@
-"""The row API: filters, sort, keyset paging, facets, masking of personal fields, audit of non-open reads."""
+"""The row API: filters, sort, keyset paging, facets, masking of personal fields, audit of non-open reads; and the
+same reads on one shared analytics database, as the app makes them."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from factories import UserFactory, token_for
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from yiwang.catalog.models import DatasetField, DatasetVersion
+from yiwang.catalog.rows import parse_query, read_rows
+from yiwang.core.analytics import Analytics
 from yiwang.core.db import Database
+from yiwang.core.errors import InvalidInput
 from yiwang.core.models import AuditEntry
 
 POLICE = "海南省公安厅"
@@ -130,3 +139,77 @@ def test_bad_row_queries_get_a_clear_422(
 ) -> None:
     response = client.get("/api/v1/datasets/people/rows", params=params, headers={"Authorization": tokens["gongan"]})
     assert response.status_code == 422 and response.json()["error"]["code"] == code
+
+
+# ---- reading on a shared analytics database (as the app does) -------------------------------------------------
+
+
+@pytest.fixture
+def analytics() -> Iterator[Analytics]:
+    with Analytics(threads=1) as opened:
+        yield opened
+
+
+def write_people(path: Path, ages: list[int | None]) -> DatasetVersion:
+    """A Parquet file of people aged `ages`, in that order, and a version whose fields describe it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.table({"姓名": [f"人{i}" for i in range(len(ages))], "年龄": pa.array(ages, pa.int64())})
+    pq.write_table(table, path, row_group_size=3)  # several row groups, so pages cross them
+    return DatasetVersion(
+        fields=[
+            DatasetField(name="姓名", type="VARCHAR", kind="name", position=0),
+            DatasetField(name="年龄", type="BIGINT", kind="none", position=1),
+        ]
+    )
+
+
+def test_pages_in_file_order_walk_the_matching_rows_once_in_order(analytics: Analytics, tmp_path: Path) -> None:
+    ages = [30, None, 41, 52, 18, 41, 63, 41, 29, 41, 70]
+    version = write_people(tmp_path / "data.parquet", ages)
+    matching = [n for n, age in enumerate(ages) if age is not None and age >= 30]
+    seen: list[int] = []
+    token: str | None = None
+    while True:
+        params = [("年龄__gte", "30"), ("_size", "2"), *([("_next", token)] if token else [])]
+        page = read_rows(analytics, tmp_path / "data.parquet", version, parse_query(params), raw_allowed=False)
+        assert page.total == len(matching) and page.masked == ["姓名"]
+        assert all(set(row["姓名"][1:]) == {"*"} for row in page.rows)  # masked: "人1" shows as "人*"
+        assert [row["年龄"] for row in page.rows] == [ages[n] for n in page.row_numbers]
+        seen += page.row_numbers
+        token = page.next
+        if token is None:
+            break
+    assert seen == matching
+
+
+def test_a_new_file_is_counted_afresh(analytics: Analytics, tmp_path: Path) -> None:
+    path = tmp_path / "data.parquet"
+    version = write_people(path, [30, 40, 50])
+    assert read_rows(analytics, path, version, parse_query([("年龄__gt", "35")]), raw_allowed=True).total == 2
+    version = write_people(path, [30, 40, 50, 60, 70])  # the same path with other rows: the remembered count is stale
+    page = read_rows(analytics, path, version, parse_query([("年龄__gt", "35")]), raw_allowed=True)
+    assert page.total == 4 and [row["年龄"] for row in page.rows] == [40, 50, 60, 70]
+
+
+def test_facets_and_totals_follow_the_filter_on_a_shared_database(analytics: Analytics, tmp_path: Path) -> None:
+    path = tmp_path / "data.parquet"
+    version = write_people(path, [41, 30, 41, None, 30, 41])
+    every = read_rows(analytics, path, version, parse_query([("_facet", "年龄"), ("_size", "1")]), raw_allowed=True)
+    assert every.total == 6 and every.facets == {"年龄": [(41, 3), (30, 2), (None, 1)]}
+    some = read_rows(
+        analytics, path, version, parse_query([("年龄__lt", "41"), ("_facet", "年龄")]), raw_allowed=True
+    )
+    assert some.total == 2 and some.facets == {"年龄": [(30, 2)]}
+    with pytest.raises(InvalidInput) as refused:
+        read_rows(analytics, path, version, parse_query([("_facet", "姓名")]), raw_allowed=False)
+    assert refused.value.code == "rows.personal_filter"
+
+
+def test_a_read_past_the_time_limit_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "data.parquet"
+    ages = pa.array(range(3_000_000), pa.int64())
+    pq.write_table(pa.table({"姓名": pa.array(["人"] * len(ages)), "年龄": ages}), path)
+    version = write_people(tmp_path / "unused.parquet", [1])
+    with Analytics(threads=1, query_seconds=0.001) as hurried, pytest.raises(InvalidInput) as refused:
+        read_rows(hurried, path, version, parse_query([("_facet", "年龄"), ("_sort_desc", "年龄")]), raw_allowed=True)
+    assert refused.value.code == "rows.timeout"

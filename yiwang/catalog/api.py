@@ -13,7 +13,15 @@ from yiwang.catalog.models import Dataset, DatasetVersion, OpenType, SecurityLev
 from yiwang.catalog.rows import parse_query
 from yiwang.catalog.search import portal_query, search_catalogue
 from yiwang.catalog.uploads import ingest_upload
-from yiwang.web.deps import ApiActor, DatabaseDep, OptionalApiActor, ReadSessionDep, SessionDep, SettingsDep
+from yiwang.web.deps import (
+    AnalyticsDep,
+    ApiActor,
+    DatabaseDep,
+    OptionalApiActor,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+)
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["catalogue"])
 
@@ -270,13 +278,18 @@ class RowPagePublic(BaseModel):
 
 @router.get("/{name}/rows", response_model=RowPagePublic, summary="行数据 Rows of a dataset")
 def read_dataset_rows(
-    name: str, request: Request, actor: OptionalApiActor, database: DatabaseDep, settings: SettingsDep
+    name: str,
+    request: Request,
+    actor: OptionalApiActor,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    analytics: AnalyticsDep,
 ) -> RowPagePublic:
     """Datasette-style rows of the current version: `col=v`, `col__gt|gte|lt|lte|ne|contains|startswith|in|isnull=v`,
     `_sort`/`_sort_desc`, `_fields=a,b`, `_size` (≤ 1000), `_next`, `_facet` (repeatable). Personal fields are
     masked for everyone but the publisher and cannot be filtered on by others; non-open reads are audited."""
     query = parse_query(list(request.query_params.multi_items()))
-    page = service.read_dataset_rows(database, actor, settings.data_dir, name, query)
+    page = service.read_dataset_rows(database, actor, settings.data_dir, name, query, analytics=analytics)
     return RowPagePublic(
         columns=page.columns, rows=page.rows, total=page.total, next=page.next, facets=page.facets, masked=page.masked
     )

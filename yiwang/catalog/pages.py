@@ -31,6 +31,7 @@ from yiwang.core.masking import PersonalKind
 from yiwang.core.models import Department
 from yiwang.web.charts import PALETTE
 from yiwang.web.deps import (
+    AnalyticsDep,
     CsrfChecked,
     DatabaseDep,
     PageActor,
@@ -202,6 +203,7 @@ def show_dataset(
     database: DatabaseDep,
     settings: SettingsDep,
     translate: TranslateDep,
+    analytics: AnalyticsDep,
 ) -> Response:
     dataset = service.get_dataset(session, actor, name)
     service.record_metadata_read(database, actor, dataset)
@@ -219,7 +221,9 @@ def show_dataset(
         chart_field = wanted if wanted in choices else _default_chart_field(current, choices)
         query, form = _preview_query(current, request, chart_field)
         try:
-            preview = service.read_dataset_rows(database, actor, settings.data_dir, dataset.name, query)
+            preview = service.read_dataset_rows(
+                database, actor, settings.data_dir, dataset.name, query, analytics=analytics
+            )
         except InvalidInput as error:
             preview_error = error.render(translate)
     values_chart = (

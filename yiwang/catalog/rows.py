@@ -1,15 +1,15 @@
 """行数据 reading a dataset's rows: filters, sort, field choice, keyset paging, facets — masked as policy says.
 
-Each read opens its own in-memory DuckDB connection over the current version's Parquet file, with a memory limit,
-no extension loading and a time limit. Column names come only from the version's field list and values are bound
-as parameters, so a query string can never become SQL.
+Each read takes a cursor of the process's analytics database (`yiwang.core.analytics`: memory limit, no extension
+loading, a time limit) over the version's Parquet file. Column names come only from the version's field list and
+values are bound as parameters, so a query string can never become SQL. Totals are remembered per file and filter
+(a version's file never changes), so paging does not count again.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +18,14 @@ from typing import Any
 import duckdb
 
 from yiwang.catalog.models import DatasetVersion
+from yiwang.core.analytics import Analytics
 from yiwang.core.errors import InvalidInput
 from yiwang.core.i18n import N_
 from yiwang.core.masking import PersonalKind, mask
 
 MAX_PAGE_SIZE = 1000
 FACET_LIMIT = 20
-QUERY_SECONDS = 10.0
+SOURCE = "read_parquet(?, file_row_number = true)"
 OPERATORS = {
     "exact": "=",
     "ne": "<>",
@@ -177,7 +178,9 @@ def _after(query: RowQuery, known: Mapping[str, str], cursor: list[Any]) -> tupl
     )
 
 
-def read_rows(parquet: Path, version: DatasetVersion, query: RowQuery, *, raw_allowed: bool) -> RowPage:
+def read_rows(
+    analytics: Analytics, parquet: Path, version: DatasetVersion, query: RowQuery, *, raw_allowed: bool
+) -> RowPage:
     """A page of rows of `version`; personal fields masked unless `raw_allowed`, and then not filterable either."""
     known = {f.name: f.type for f in version.fields}
     kinds = {f.name: f.kind for f in version.fields}
@@ -206,28 +209,31 @@ def read_rows(parquet: Path, version: DatasetVersion, query: RowQuery, *, raw_al
     where, params = _where(query, known, searchable)
     key = _quote(query.sort) if query.sort else "file_row_number"
     direction = "DESC" if query.descending else "ASC"
-    source = "read_parquet(?, file_row_number = true)"
     page_where, page_params = where, list(params)
     if query.after is not None:
         keyset, keyset_params = _after(query, known, _decode_cursor(query.after))
         page_where = (where + " AND " if where else " WHERE ") + keyset
         page_params.extend(keyset_params)
     select_list = ", ".join(_quote(c) for c in columns)
-    sql = (
-        f"SELECT {select_list}, file_row_number AS __row, {key} AS __key FROM {source}{page_where} "
-        f"ORDER BY {key} {direction} NULLS LAST, file_row_number {direction} LIMIT ? OFFSET ?"
-    )
-    with _connection() as connection:
+    file = str(parquet)
+    with analytics.cursor() as cursor:
         try:
-            result = connection.execute(sql, [str(parquet), *page_params, query.size + 1, query.offset]).fetchall()
-            total = connection.execute(f"SELECT count(*) FROM {source}{where}", [str(parquet), *params]).fetchone()
+            if query.sort is None:
+                result = _page_in_file_order(cursor, file, select_list, page_where, page_params, query, direction)
+            else:
+                result = cursor.execute(
+                    f"SELECT {select_list}, file_row_number AS __row, {key} AS __key FROM {SOURCE}{page_where} "
+                    f"ORDER BY {key} {direction} NULLS LAST, file_row_number {direction} LIMIT ? OFFSET ?",
+                    [file, *page_params, query.size + 1, query.offset],
+                ).fetchall()
+            total = _total(analytics, cursor, parquet, where, params)
             facets = {
                 name: [
                     (value, int(count))
-                    for value, count in connection.execute(
-                        f"SELECT {_quote(name)}, count(*) AS n FROM {source}{where} GROUP BY 1 ORDER BY n DESC, 1 "
+                    for value, count in cursor.execute(
+                        f"SELECT {_quote(name)}, count(*) AS n FROM {SOURCE}{where} GROUP BY 1 ORDER BY n DESC, 1 "
                         f"LIMIT {FACET_LIMIT}",
-                        [str(parquet), *params],
+                        [file, *params],
                     ).fetchall()
                 ]
                 for name in query.facets
@@ -237,6 +243,10 @@ def read_rows(parquet: Path, version: DatasetVersion, query: RowQuery, *, raw_al
                 "rows.bad_value",
                 N_("A filter value does not fit its field: {reason}"),
                 reason=str(exc).splitlines()[0][:200],
+            ) from None
+        except duckdb.InterruptException:
+            raise InvalidInput(
+                "rows.timeout", N_("Reading these rows took too long: add a filter or choose fewer facets")
             ) from None
     more = len(result) > query.size
     result = result[: query.size]
@@ -248,28 +258,46 @@ def read_rows(parquet: Path, version: DatasetVersion, query: RowQuery, *, raw_al
             row[name] = mask(kinds[name], None if row[name] is None else str(row[name]))
         rows.append(row)
     next_token = _encode_cursor([result[-1][-1], int(result[-1][-2])]) if more and result else None
-    return RowPage(
-        columns, rows, int(total[0]) if total else 0, next_token, facets, masked, [int(r[-2]) for r in result]
-    )
+    return RowPage(columns, rows, total, next_token, facets, masked, [int(r[-2]) for r in result])
 
 
-class _connection:
-    """A short-lived, locked-down DuckDB connection interrupted when it runs past the time limit."""
+def _total(
+    analytics: Analytics, cursor: duckdb.DuckDBPyConnection, parquet: Path, where: str, params: list[Any]
+) -> int:
+    """How many rows match, remembered for the process: a version's file never changes, and paging asks again."""
+    stat = parquet.stat()
 
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        self.connection = duckdb.connect(
-            ":memory:",
-            config={
-                "memory_limit": "512MB",
-                "threads": 2,
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-            },
-        )
-        self.timer = threading.Timer(QUERY_SECONDS, self.connection.interrupt)
-        self.timer.start()
-        return self.connection
+    def count() -> int:
+        found = cursor.execute(f"SELECT count(*) FROM {SOURCE}{where}", [str(parquet), *params]).fetchone()
+        return int(found[0]) if found else 0
 
-    def __exit__(self, *exc: object) -> None:
-        self.timer.cancel()
-        self.connection.close()
+    return analytics.remembered(("rows.total", str(parquet), stat.st_mtime_ns, stat.st_size, where, *params), count)
+
+
+def _page_in_file_order(
+    cursor: duckdb.DuckDBPyConnection,
+    file: str,
+    select_list: str,
+    where: str,
+    params: list[Any],
+    query: RowQuery,
+    direction: str,
+) -> list[tuple[Any, ...]]:
+    """An unsorted page in two steps: the row numbers first, reading only the filtered columns, then just those rows,
+    which lie close together and so in few row groups (one query ordering whole rows decodes every column)."""
+    numbers = [
+        int(found[0])
+        for found in cursor.execute(
+            f"SELECT file_row_number FROM {SOURCE}{where} ORDER BY file_row_number {direction} LIMIT ? OFFSET ?",
+            [file, *params, query.size + 1, query.offset],
+        ).fetchall()
+    ]
+    if not numbers:
+        return []
+    fetched = cursor.execute(
+        f"SELECT {select_list}, file_row_number FROM {SOURCE} WHERE file_row_number BETWEEN ? AND ? "
+        f"AND file_row_number IN ({', '.join('?' * len(numbers))})",
+        [file, min(numbers), max(numbers), *numbers],
+    ).fetchall()
+    by_number = {int(record[-1]): record for record in fetched}
+    return [(*by_number[number], number) for number in numbers]  # the row number doubles as the sort key

@@ -10,6 +10,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from yiwang.catalog.rules import (
 from yiwang.catalog.search import index_dataset
 from yiwang.core import audit
 from yiwang.core.accounts import get_department
+from yiwang.core.analytics import Analytics
 from yiwang.core.authz import Resource, authorize, can
 from yiwang.core.db import Database
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
@@ -580,13 +582,21 @@ def _numbered_version(dataset: Dataset, number: int) -> DatasetVersion:
 
 
 def read_dataset_rows(
-    database: Database, actor: Actor, data_dir: Path, name: str, query: RowQuery, *, version: int | None = None
+    database: Database,
+    actor: Actor,
+    data_dir: Path,
+    name: str,
+    query: RowQuery,
+    *,
+    version: int | None = None,
+    analytics: Analytics | None = None,
 ) -> RowPage:
     """Rows of the current version (or of version number `version`). Only the publisher sees personal fields raw;
     every read that is not of open data is recorded in the audit chain with how many rows it returned.
 
     The query runs in a reading session, so a slow query never holds SQLite's write lock; the audit entry follows
-    in a short writing session of its own.
+    in a short writing session of its own. It runs on `analytics` (the app's, held for its life) or, for callers
+    without one, on an analytics database opened for this read alone.
     """
     with database.read_session() as session:
         dataset = get_dataset(session, actor, name)
@@ -595,7 +605,10 @@ def read_dataset_rows(
         chosen = dataset.current_version if version is None else _numbered_version(dataset, version)
         if chosen is None:
             raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
-        page = read_rows(version_file(data_dir, chosen), chosen, query, raw_allowed=is_publisher(actor, resource))
+        with nullcontext(analytics) if analytics is not None else Analytics() as reader:
+            page = read_rows(
+                reader, version_file(data_dir, chosen), chosen, query, raw_allowed=is_publisher(actor, resource)
+            )
     if not resource.is_public:
         with database.session() as session:
             audit.record(

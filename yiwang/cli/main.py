@@ -89,6 +89,7 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from yiwang.web.app import create_app
+    from yiwang.web.logs import server_logging
 
     console.print(
         f"一网 yiwang → [bold link=http://{settings.host}:{settings.port}/]http://{settings.host}:{settings.port}/[/]"
@@ -98,6 +99,7 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        log_config=server_logging(),
         proxy_headers=False,
         server_header=False,
     )

@@ -15,6 +15,7 @@ from yiwang.catalog import api as catalog_api
 from yiwang.catalog import dcat_api, download_api, publish_pages, sql_api
 from yiwang.catalog import pages as catalog_pages
 from yiwang.catalog.ckan import api as ckan_api
+from yiwang.core.analytics import Analytics
 from yiwang.core.installation import open_installation
 from yiwang.core.settings import Settings
 from yiwang.web import account_api, account_pages, audit_api, audit_pages, errors, health
@@ -23,6 +24,7 @@ from yiwang.web.templating import make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "yiwang_session"
+ANALYTICS_TEMP_DIR = "tmp/analytics"  # where row reads spill past the analytics memory limit
 
 DESCRIPTION = """一网 yiwang — 数字政府数据底座 the data foundation of digital government.
 
@@ -39,9 +41,11 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = open_installation(settings)
+        app.state.analytics = Analytics(temp_directory=settings.data_dir / ANALYTICS_TEMP_DIR)
         try:
             yield
         finally:
+            app.state.analytics.close()
             app.state.database.dispose()
 
     app = FastAPI(

@@ -1,4 +1,4 @@
-"""Request dependencies as `Annotated` aliases: sessions, the current actor, the language, CSRF."""
+"""Request dependencies as `Annotated` aliases: sessions, analytics, the current actor, the language, CSRF."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi import Depends, Form, Request
 from sqlalchemy.orm import Session
 
 from yiwang.core import accounts, credentials
+from yiwang.core.analytics import Analytics
 from yiwang.core.db import Database
 from yiwang.core.errors import AuthenticationRequired, PermissionDenied
 from yiwang.core.i18n import N_, Translate, translator
@@ -32,6 +33,12 @@ def get_settings(request: Request) -> Settings:
 def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
+
+
+def get_analytics(request: Request) -> Analytics:
+    """The app's analytics database (DuckDB over published Parquet files), opened once for the app's life."""
+    analytics: Analytics = request.app.state.analytics
+    return analytics
 
 
 def write_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
@@ -135,6 +142,7 @@ def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> Non
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+AnalyticsDep = Annotated[Analytics, Depends(get_analytics)]
 SessionDep = Annotated[Session, Depends(write_session)]
 ReadSessionDep = Annotated[Session, Depends(read_session)]
 ApiActor = Annotated[Actor, Depends(api_actor)]

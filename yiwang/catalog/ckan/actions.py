@@ -33,6 +33,7 @@ from yiwang.catalog.rules import visible_datasets
 from yiwang.catalog.search import search_catalogue
 from yiwang.catalog.themes import THEMES, find_theme
 from yiwang.core.accounts import list_users
+from yiwang.core.analytics import Analytics
 from yiwang.core.db import Database
 from yiwang.core.errors import InvalidInput, NotFound
 from yiwang.core.i18n import N_
@@ -56,6 +57,7 @@ class ActionContext:
     actor: Actor
     base_url: str
     upload: Upload | None = None
+    analytics: Analytics | None = None
 
 
 Action = Callable[[ActionContext, p.Params], Any]

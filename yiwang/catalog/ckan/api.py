@@ -27,7 +27,7 @@ from yiwang.core.errors import (
     PermissionDenied,
 )
 from yiwang.core.i18n import Translate, translator
-from yiwang.web.deps import api_actor, get_database, get_locale, get_settings, optional_api_actor
+from yiwang.web.deps import api_actor, get_analytics, get_database, get_locale, get_settings, optional_api_actor
 from yiwang.web.uploads import refuse_if_declared_too_large, saved_upload
 
 router = APIRouter(tags=["ckan"])
@@ -141,7 +141,7 @@ async def call_action(name: str, request: Request) -> JSONResponse:
         with ExitStack() as stack:
             params, upload = await _params(request, stack, settings.max_upload_mb * 1024 * 1024)
             actor = optional_api_actor(request, database) if name in READ_ACTIONS else api_actor(request, database)
-            context = ActionContext(database, settings, actor, str(request.base_url), upload)
+            context = ActionContext(database, settings, actor, str(request.base_url), upload, get_analytics(request))
             result = await run_in_threadpool(ACTIONS[name], context, params)
     except DomainError as error:
         status, body = _error_body(error, translate)

@@ -78,7 +78,9 @@ def search(ctx: ActionContext, data: p.Params) -> dict[str, Any]:
         version = service.get_version(session, ctx.actor, resource_id)
         dataset: Dataset = version.dataset
         name, number, fields = dataset.name, version.number, datastore_fields(version)
-    page = service.read_dataset_rows(ctx.database, ctx.actor, ctx.settings.data_dir, name, query, version=number)
+    page = service.read_dataset_rows(
+        ctx.database, ctx.actor, ctx.settings.data_dir, name, query, version=number, analytics=ctx.analytics
+    )
     records = [
         {"_id": row_number + 1, **{key: json_value(value) for key, value in row.items()}}
         for row_number, row in zip(page.row_numbers, page.rows, strict=True)

@@ -1,0 +1,414 @@
+"""Authorization matrix: every route of the app × every role × own/other department, generated from the route table.
+
+`EXPECTED` names who may use each (method, path template). A route the table does not list fails the test, so a new
+route cannot ship without a rule; a listed route that no longer exists fails it too. Each role then calls each route
+with real objects (a closed, a shared and an open dataset of 海南省公安厅 with a version each): allowed calls answer
+2xx/3xx, refused ones 401/403/404 (404 where the rule hides a dataset's existence), never a 5xx or a stack trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from factories import PASSWORD, TEST_SECRET, UserFactory, csrf_from, sign_in, token_for
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from starlette.routing import Mount
+
+from yiwang.catalog.ckan.actions import ACTIONS, READ_ACTIONS
+from yiwang.core import accounts
+from yiwang.core.db import Database
+from yiwang.core.identity import Actor
+from yiwang.core.settings import Settings
+from yiwang.web.app import create_app
+
+POLICE = "海南省公安厅"
+HEALTH = "海南省卫生健康委员会"
+CSV = "姓名,身份证号,年龄\n张三,11010519491231002X,76\n李四,460100199001011237,34\n".encode()
+
+ANON, ADMIN, OWN, OTHER, AUDITOR, ENTERPRISE, CITIZEN = (
+    "anonymous",
+    "admin",
+    "own_staff",
+    "other_staff",
+    "auditor",
+    "enterprise",
+    "citizen",
+)
+ROLES = (ANON, ADMIN, OWN, OTHER, AUDITOR, ENTERPRISE, CITIZEN)
+USERNAMES = {ADMIN: "root", OWN: "gongan", OTHER: "weijian", AUDITOR: "shenji", ENTERPRISE: "qiye", CITIZEN: "shimin"}
+
+Who = frozenset[str]
+PUBLIC: Who = frozenset(ROLES)
+SIGNED_IN: Who = PUBLIC - {ANON}
+GOVERNMENT: Who = frozenset({ADMIN, OWN, OTHER, AUDITOR})
+STAFF: Who = frozenset({ADMIN, OWN, OTHER})
+PUBLISHERS: Who = frozenset({ADMIN, OWN})  # admin, or staff of the owning department (海南省公安厅)
+ADMINS: Who = frozenset({ADMIN})
+AUDITORS: Who = frozenset({AUDITOR})
+NOBODY: Who = frozenset()
+HIDDEN_FROM_PUBLIC: Who = PUBLIC - GOVERNMENT  # a dataset that is not open does not exist for them: 404
+DATASET_HIDDEN: Who = frozenset({ENTERPRISE, CITIZEN})  # writers; token-less anonymous ones get 401 before any lookup
+
+CLOSED, SHARED, OPEN = "closed-registry", "shared-registry", "open-registry"
+KIND_FORM = {"kind:身份证号": "id_number"}
+CLASSIFIED_AS_IS = {"share_type": "conditional", "open_type": "none", "security_level": "general"}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One concrete request and who may make it; ``{placeholders}`` are filled from the role's world."""
+
+    method: str
+    url: str
+    who: Who
+    auth: str = "token"  # "token": API token header; "session": signed-in browser session (+ CSRF on POST)
+    json: Any = None
+    query: Mapping[str, str] | None = None
+    form: Mapping[str, str] | None = None
+    upload: str | None = None  # multipart field name that carries CSV
+    hidden: Who = NOBODY  # roles whose refusal must be a 404 (the rule hides existence)
+    refusal: frozenset[int] = frozenset({401, 403, 404})
+    ckan: bool = False  # CKAN envelope: also check `success`
+
+
+def page(method: str, url: str, who: Who, **more: Any) -> Call:
+    return Call(method, url, who, auth="session", **more)
+
+
+def _ckan_calls() -> dict[str, tuple[tuple[dict[str, Any], Who, Who], ...]]:
+    """Per CKAN action: (parameters, who may call, who is told the target does not exist)."""
+    hidden = HIDDEN_FROM_PUBLIC
+    return {
+        "status_show": (({}, PUBLIC, NOBODY),),
+        "help_show": (({"name": "package_show"}, PUBLIC, NOBODY),),
+        "license_list": (({}, PUBLIC, NOBODY),),
+        "package_list": (({}, PUBLIC, NOBODY),),
+        "current_package_list_with_resources": (({}, PUBLIC, NOBODY),),
+        "package_search": (({"q": "户籍"}, PUBLIC, NOBODY),),
+        "package_show": (({"id": CLOSED}, GOVERNMENT, hidden), ({"id": OPEN}, PUBLIC, NOBODY)),
+        "resource_show": (({"id": "{closed_version}"}, GOVERNMENT, hidden), ({"id": "{open_version}"}, PUBLIC, NOBODY)),
+        "resource_view_list": (({"id": "{closed_version}"}, GOVERNMENT, hidden),),
+        "organization_list": (({"all_fields": "true"}, PUBLIC, NOBODY),),
+        "organization_show": (({"id": POLICE, "include_datasets": "true"}, PUBLIC, NOBODY),),
+        "group_list": (({"all_fields": "true"}, PUBLIC, NOBODY),),
+        "group_show": (({"id": "economy"}, PUBLIC, NOBODY),),
+        "tag_list": (({}, PUBLIC, NOBODY),),
+        "user_list": (({}, ADMINS, NOBODY),),
+        "user_show": (({"id": "gongan"}, ADMINS, NOBODY),),
+        "datastore_search": (
+            ({"resource_id": "{closed_version}"}, PUBLISHERS, hidden),
+            ({"resource_id": "{shared_version}"}, STAFF, hidden),
+            ({"resource_id": "{open_version}", "limit": "5"}, PUBLIC, NOBODY),
+        ),
+        "datastore_search_sql": (({"sql": f'SELECT * FROM "{OPEN}" LIMIT 5'}, PUBLIC, NOBODY),),
+        "package_create": (({"name": "ckan-new-{role}", "owner_org": POLICE}, PUBLISHERS, NOBODY),),
+        "package_update": (({"id": CLOSED, "title": "户籍人口（更新）"}, PUBLISHERS, DATASET_HIDDEN),),
+        "package_patch": (({"id": CLOSED, "notes": "说明"}, PUBLISHERS, DATASET_HIDDEN),),
+        "package_delete": (({"id": "doomed-ckan-{role}"}, PUBLISHERS, DATASET_HIDDEN),),
+        "resource_create": (({"package_id": CLOSED, "name": "新版本"}, PUBLISHERS, DATASET_HIDDEN),),
+        "resource_patch": (({"id": "{closed_version}", "name": "第一版"}, PUBLISHERS, DATASET_HIDDEN),),
+    }
+
+
+CKAN_EXPECTED = _ckan_calls()
+CKAN_UPLOADS = {"resource_create"}
+
+
+def _ckan(prefix: str, method: str, actions: tuple[str, ...] | None = None) -> tuple[Call, ...]:
+    """Calls of the CKAN actions on one route: GET only for read actions (a write action must be POSTed)."""
+    calls = []
+    for name, cases in CKAN_EXPECTED.items():
+        if actions is not None and name not in actions:
+            continue
+        if method == "GET" and name not in READ_ACTIONS:
+            continue
+        for params, who, hidden in cases:
+            upload = "upload" if name in CKAN_UPLOADS else None
+            url = f"{prefix}/{name}"
+            if method == "GET":
+                calls.append(Call("GET", url, who, query=params, hidden=frozenset(hidden), ckan=True))
+            elif upload:
+                calls.append(Call("POST", url, who, form=params, upload=upload, hidden=frozenset(hidden), ckan=True))
+            else:
+                calls.append(Call("POST", url, who, json=params, hidden=frozenset(hidden), ckan=True))
+    return tuple(calls)
+
+
+#: Who may use each route. A new route needs a line here (and a rule in its service function).
+EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
+    ("GET", "/openapi.json"): (Call("GET", "/openapi.json", PUBLIC),),
+    ("GET", "/healthz"): (Call("GET", "/healthz", PUBLIC),),
+    # accounts
+    ("GET", "/api/v1/me"): (Call("GET", "/api/v1/me", SIGNED_IN),),
+    ("GET", "/api/v1/tokens"): (Call("GET", "/api/v1/tokens", SIGNED_IN),),
+    ("POST", "/api/v1/tokens"): (Call("POST", "/api/v1/tokens", SIGNED_IN, json={"name": "matrix"}),),
+    ("DELETE", "/api/v1/tokens/{token_id}"): (
+        Call("DELETE", "/api/v1/tokens/{own_api_token}", SIGNED_IN),
+        Call("DELETE", "/api/v1/tokens/{victim_api_token}", ADMINS),
+    ),
+    ("GET", "/api/v1/departments"): (Call("GET", "/api/v1/departments", SIGNED_IN),),
+    ("GET", "/api/v1/users"): (Call("GET", "/api/v1/users", ADMINS),),
+    ("GET", "/api/v1/audit"): (Call("GET", "/api/v1/audit", AUDITORS),),
+    ("GET", "/api/v1/audit/verify"): (Call("GET", "/api/v1/audit/verify", AUDITORS),),
+    # catalogue API
+    ("GET", "/api/v1/datasets"): (Call("GET", "/api/v1/datasets", PUBLIC),),
+    ("GET", "/api/v1/datasets/{name}"): (
+        Call("GET", f"/api/v1/datasets/{CLOSED}", GOVERNMENT, hidden=HIDDEN_FROM_PUBLIC),
+        Call("GET", f"/api/v1/datasets/{OPEN}", PUBLIC),
+    ),
+    ("POST", "/api/v1/datasets"): (
+        Call("POST", "/api/v1/datasets", PUBLISHERS, json={"name": "api-{role}", "title": "新", "department": POLICE}),
+    ),
+    ("POST", "/api/v1/datasets/{name}/versions"): (
+        Call("POST", f"/api/v1/datasets/{CLOSED}/versions", PUBLISHERS, upload="file", hidden=DATASET_HIDDEN),
+    ),
+    ("PUT", "/api/v1/datasets/{name}/classification"): (
+        Call("PUT", f"/api/v1/datasets/{CLOSED}/classification", ADMINS, json=CLASSIFIED_AS_IS, hidden=DATASET_HIDDEN),
+    ),
+    ("PUT", "/api/v1/datasets/{name}/field-kinds"): (
+        Call(
+            "PUT",
+            f"/api/v1/datasets/{CLOSED}/field-kinds",
+            PUBLISHERS,
+            json={"kinds": {"身份证号": "id_number"}},
+            hidden=DATASET_HIDDEN,
+        ),
+    ),
+    ("GET", "/api/v1/datasets/{name}/rows"): (
+        Call("GET", f"/api/v1/datasets/{CLOSED}/rows", PUBLISHERS, hidden=HIDDEN_FROM_PUBLIC),
+        Call("GET", f"/api/v1/datasets/{SHARED}/rows", STAFF, hidden=HIDDEN_FROM_PUBLIC),
+        Call("GET", f"/api/v1/datasets/{OPEN}/rows", PUBLIC),
+    ),
+    ("GET", "/api/v1/sql"): (
+        Call("GET", "/api/v1/sql", PUBLIC, query={"sql": f'SELECT * FROM "{OPEN}" LIMIT 5'}),
+        # not an open dataset: no one reaches it through SQL, and the answer does not tell it exists
+        Call("GET", "/api/v1/sql", NOBODY, query={"sql": f'SELECT * FROM "{CLOSED}"'}, refusal=frozenset({404, 422})),
+    ),
+    ("POST", "/api/v1/sql"): (Call("POST", "/api/v1/sql", PUBLIC, json={"sql": f'SELECT count(*) FROM "{OPEN}"'}),),
+    ("GET", "/datasets/{name}/download.{fmt}"): (
+        Call("GET", f"/datasets/{CLOSED}/download.csv", PUBLISHERS, hidden=HIDDEN_FROM_PUBLIC),
+        Call("GET", f"/datasets/{SHARED}/download.json", STAFF, hidden=HIDDEN_FROM_PUBLIC),
+        Call("GET", f"/datasets/{OPEN}/download.parquet", PUBLIC),
+        page("GET", f"/datasets/{CLOSED}/download.csv", PUBLISHERS, hidden=HIDDEN_FROM_PUBLIC),
+    ),
+    # CKAN Action API: every action, GET for reads and POST for all; the /api/action alias samples both kinds
+    ("GET", "/api/3/action/{name}"): _ckan("/api/3/action", "GET"),
+    ("POST", "/api/3/action/{name}"): _ckan("/api/3/action", "POST"),
+    ("GET", "/api/action/{name}"): _ckan("/api/action", "GET", ("status_show", "package_show", "user_list")),
+    ("POST", "/api/action/{name}"): _ckan("/api/action", "POST", ("package_show", "package_patch")),
+    # DCAT-AP
+    ("GET", "/catalog.{extension}"): (Call("GET", "/catalog.ttl", PUBLIC), Call("GET", "/catalog.jsonld", PUBLIC)),
+    ("GET", "/dataset/{name}.{extension}"): (
+        Call("GET", f"/dataset/{CLOSED}.ttl", GOVERNMENT, hidden=HIDDEN_FROM_PUBLIC),
+        Call("GET", f"/dataset/{OPEN}.rdf", PUBLIC),
+    ),
+    # pages
+    ("GET", "/"): (page("GET", "/", PUBLIC),),
+    ("GET", "/login"): (page("GET", "/login", PUBLIC),),
+    ("GET", "/account"): (page("GET", "/account", SIGNED_IN),),
+    ("POST", "/account/tokens"): (page("POST", "/account/tokens", SIGNED_IN, form={"name": "page"}),),
+    ("POST", "/account/tokens/{token_id}/revoke"): (
+        page("POST", "/account/tokens/{own_page_token}/revoke", SIGNED_IN),
+        page("POST", "/account/tokens/{victim_page_token}/revoke", ADMINS),
+    ),
+    ("GET", "/audit"): (page("GET", "/audit", AUDITORS),),
+    ("GET", "/audit/verify"): (page("GET", "/audit/verify", AUDITORS),),
+    ("GET", "/datasets/new"): (page("GET", "/datasets/new", STAFF),),
+    ("POST", "/datasets/new"): (
+        page("POST", "/datasets/new", PUBLISHERS, form={"name": "page-{role}", "title": "新", "department": POLICE}),
+    ),
+    ("POST", "/datasets/{name}/versions"): (
+        page("POST", f"/datasets/{CLOSED}/versions", PUBLISHERS, upload="file", hidden=DATASET_HIDDEN),
+    ),
+    ("POST", "/datasets/{name}/fields"): (
+        page("POST", f"/datasets/{CLOSED}/fields", PUBLISHERS, form=KIND_FORM, hidden=DATASET_HIDDEN),
+    ),
+    ("GET", "/datasets"): (page("GET", "/datasets", PUBLIC), page("GET", "/datasets?q=户籍&page=2", PUBLIC)),
+    ("GET", "/datasets/{name}"): (
+        page("GET", f"/datasets/{CLOSED}", GOVERNMENT, hidden=HIDDEN_FROM_PUBLIC),
+        page("GET", f"/datasets/{OPEN}", PUBLIC),
+    ),
+    ("GET", "/departments"): (page("GET", "/departments", PUBLIC),),
+    ("GET", "/departments/{name}"): (page("GET", f"/departments/{POLICE}", PUBLIC),),
+    ("GET", "/review"): (page("GET", "/review", ADMINS),),
+    ("POST", "/review/{name}"): (
+        page("POST", f"/review/{CLOSED}", ADMINS, form=CLASSIFIED_AS_IS, hidden=DATASET_HIDDEN),
+    ),
+    # last: signing in again and out changes the role's session
+    ("POST", "/login"): (page("POST", "/login", PUBLIC, form={"username": "{username}", "password": "{password}"}),),
+    ("POST", "/logout"): (page("POST", "/logout", PUBLIC),),
+}
+
+
+def route_table(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path template) of every route of the app, included routers flattened; static mounts left out."""
+    found = set()
+    for route in iter_route_contexts(app.routes):
+        if isinstance(route.original_route, Mount) or not route.methods or route.path is None:
+            continue
+        found |= {(method, route.path) for method in route.methods if method != "HEAD"}
+    return found
+
+
+def test_every_route_has_a_rule_and_every_rule_a_route(tmp_path: Path) -> None:
+    routes = route_table(create_app(Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET)))
+    assert sorted(routes - EXPECTED.keys()) == [], "routes without a rule in EXPECTED: add one"
+    assert sorted(EXPECTED.keys() - routes) == [], "EXPECTED lists routes that no longer exist"
+
+
+def test_every_ckan_action_has_a_rule() -> None:
+    assert sorted(set(ACTIONS) - CKAN_EXPECTED.keys()) == [], "CKAN actions without a rule in CKAN_EXPECTED"
+    assert sorted(CKAN_EXPECTED.keys() - set(ACTIONS)) == [], "CKAN_EXPECTED lists actions that no longer exist"
+
+
+# ---- the world the calls point at ----------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    tokens: dict[str, str] = field(default_factory=dict)  # role -> API token
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> placeholder values
+
+
+def _token_id(database: Database, username: str) -> str:
+    with database.session() as session:
+        token, _ = accounts.create_token(session, Actor.operator(), username, "spare", None)
+        return str(token.id)
+
+
+def build_world(client: TestClient, database: Database, make_user: UserFactory) -> World:
+    make_user(USERNAMES[ADMIN], "admin")
+    make_user(USERNAMES[OWN], "dept_staff", department=POLICE)
+    make_user(USERNAMES[OTHER], "dept_staff", department=HEALTH)
+    make_user(USERNAMES[AUDITOR], "auditor")
+    make_user(USERNAMES[ENTERPRISE], "enterprise")
+    make_user(USERNAMES[CITIZEN], "citizen")
+    make_user("victim", "citizen")
+    world = World(tokens={role: token_for(database, name) for role, name in USERNAMES.items()})
+    publisher = {"Authorization": world.tokens[OWN]}
+    versions = {}
+    for name, share_type, open_type in (
+        (CLOSED, "conditional", "none"),
+        (SHARED, "unconditional", "none"),
+        (OPEN, "unconditional", "unconditional"),
+    ):
+        body = {"name": name, "title": "户籍", "department": POLICE, "share_type": share_type, "open_type": open_type}
+        assert client.post("/api/v1/datasets", headers=publisher, json=body).status_code == 201
+        uploaded = client.post(
+            f"/api/v1/datasets/{name}/versions", headers=publisher, files={"file": ("人口.csv", CSV, "text/csv")}
+        )
+        assert uploaded.status_code == 201, uploaded.text
+    for name in (CLOSED, SHARED, OPEN):
+        shown = client.get("/api/3/action/package_show", params={"id": name}, headers=publisher).json()
+        versions[name] = shown["result"]["resources"][0]["id"]
+    for role in ROLES:
+        doomed = {"name": f"doomed-ckan-{role}", "title": "待删除", "department": POLICE}
+        assert client.post("/api/v1/datasets", headers=publisher, json=doomed).status_code == 201
+        username = USERNAMES.get(role, "victim")
+        world.values[role] = {
+            "role": role,
+            "username": username,
+            "password": PASSWORD,
+            "closed_version": versions[CLOSED],
+            "shared_version": versions[SHARED],
+            "open_version": versions[OPEN],
+            "own_api_token": _token_id(database, username),
+            "own_page_token": _token_id(database, username),
+            "victim_api_token": _token_id(database, "victim"),
+            "victim_page_token": _token_id(database, "victim"),
+        }
+    return world
+
+
+# ---- calling and judging -------------------------------------------------------------------------------------
+
+
+def _fill(value: Any, values: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**values)
+    if isinstance(value, Mapping):
+        return {_fill(k, values): _fill(v, values) for k, v in value.items()}
+    return value
+
+
+def send(client: TestClient, call: Call, role: str, world: World) -> httpx2.Response:
+    values = world.values[role]
+    headers = {}
+    if call.auth == "token" and role != ANON:
+        headers["Authorization"] = world.tokens[role]
+    form = dict(_fill(call.form or {}, values))
+    if call.auth == "session" and call.method == "POST":
+        form["csrf_token"] = csrf_from(client.get("/login").text)
+    files = {call.upload: ("人口.csv", CSV, "text/csv")} if call.upload else None
+    return client.request(
+        call.method,
+        _fill(call.url, values),
+        headers=headers,
+        params=_fill(call.query, values),
+        json=_fill(call.json, values),
+        data=form or None,
+        files=files,
+        follow_redirects=False,
+    )
+
+
+def judge(call: Call, role: str, response: httpx2.Response) -> str | None:
+    """What is wrong with `response` to `call` by `role`, or None."""
+    status, body = response.status_code, response.text
+    if status >= 500:
+        return f"server error {status}"
+    if "Traceback (most recent call last)" in body or 'File "/' in body:
+        return "stack trace in the body"
+    to_login = status in (302, 303, 307) and response.headers.get("location", "").startswith("/login")
+    refused = status in call.refusal or (to_login and role == ANON)
+    if role in call.who:
+        if refused or not 200 <= status < 400:
+            return f"allowed but answered {status}: {body[:200]}"
+        if call.ckan and response.json().get("success") is not True:
+            return f"allowed but CKAN success is not true: {body[:200]}"
+        return None
+    if not refused:
+        return f"refused but answered {status}: {body[:200]}"
+    if role in call.hidden and status != 404:
+        return f"should not learn the dataset exists, but answered {status}"
+    if call.ckan and response.json().get("success") is not False:
+        return "refused but CKAN success is not false"
+    return None
+
+
+def calls_in_order() -> Iterator[Call]:
+    for calls in EXPECTED.values():
+        yield from calls
+
+
+def test_each_role_gets_exactly_what_the_rules_allow(
+    settings: Settings, database: Database, make_user: UserFactory
+) -> None:
+    problems = []
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        world = build_world(client, database, make_user)
+        for role in ROLES:
+            client.cookies.clear()
+            if role != ANON:
+                assert getattr(sign_in(client, USERNAMES[role]), "status_code", None) == 303
+            for call in calls_in_order():
+                verdict = judge(call, role, send(client, call, role, world))
+                if verdict:
+                    problems.append(f"{role:11} {call.method} {call.url} {call.json or call.form or ''}: {verdict}")
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("role", [ENTERPRISE, CITIZEN])
+def test_a_judge_that_cannot_fail_would_not_catch_an_open_door(role: str) -> None:
+    """The judge itself: a refused role answered 200, or an allowed one answered 403, is reported."""
+    request = httpx2.Request("GET", "http://testserver/api/v1/users")
+    assert judge(EXPECTED[("GET", "/api/v1/users")][0], role, httpx2.Response(200, request=request, json=[]))
+    assert judge(EXPECTED[("GET", "/api/v1/me")][0], role, httpx2.Response(403, request=request, json={}))
+    assert judge(EXPECTED[("GET", "/healthz")][0], role, httpx2.Response(500, request=request, json={}))

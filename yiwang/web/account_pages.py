@@ -8,10 +8,11 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import func, select
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from yiwang.catalog.models import Dataset, OpenType
 from yiwang.core import accounts
 from yiwang.core.errors import DomainError, InvalidInput
 from yiwang.core.i18n import N_
-from yiwang.core.models import Department, User
+from yiwang.core.models import Department
 from yiwang.web.deps import (
     CsrfChecked,
     DatabaseDep,
@@ -39,7 +40,12 @@ def show_home(request: Request, actor: PageActor, session: ReadSessionDep) -> Re
     """The portal's front page."""
     counts = {
         "departments": session.scalar(select(func.count()).select_from(Department)) or 0,
-        "users": session.scalar(select(func.count()).select_from(User)) or 0,
+        "open_datasets": session.scalar(
+            select(func.count())
+            .select_from(Dataset)
+            .where(Dataset.open_type == OpenType.UNCONDITIONAL.value, Dataset.deleted_at.is_(None))
+        )
+        or 0,
     }
     return render(request, "home.html", actor, counts=counts)
 

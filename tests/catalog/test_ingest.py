@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
+import hashlib
 import io
 import itertools
 import json
@@ -24,7 +26,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from yiwang.catalog import ingest
-from yiwang.catalog.ingest import IngestResult, delimited, detect_format, geojson, ingest_file
+from yiwang.catalog.ingest import IngestResult, common, delimited, detect_format, geojson, ingest_file
 from yiwang.core.errors import InvalidInput
 from yiwang.core.i18n import translator
 
@@ -458,3 +460,71 @@ def test_every_ingest_message_is_translated() -> None:
     source = "".join(path.read_text(encoding="utf-8") for path in Path(ingest.__file__).parent.glob("*.py"))
     messages = [json.loads(f'"{m}"') for m in re.findall(r'N_\(\s*"((?:[^"\\]|\\.)*)"', source)]
     assert len(messages) > 10 and [m for m in messages if zh(m) == m] == []
+
+
+# --- files larger than the head Python decodes: DuckDB judges the rest ----------------------------------------------
+
+
+def test_a_bad_byte_past_the_decoded_head_is_named_by_line_and_byte(
+    tmp_path: Path, out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delimited, "HEAD_BYTES", 64)
+    data = ("编号,名称\n" + "".join(f"{i},名称{i}\n" for i in range(200))).encode() + b"201,\x80bad\n202,ok\n"
+    source = write(tmp_path, "late.csv", data)
+    with pytest.raises(InvalidInput) as caught:
+        ingest_file(source, out_dir / "late.parquet", progress=lambda done, total: None)
+    assert caught.value.code == "ingest.encoding" and caught.value.params["encoding"] == "UTF-8"
+    assert (caught.value.params["line"], caught.value.params["offset"]) == (202, data.index(b"\x80"))
+    assert list(out_dir.iterdir()) == []
+
+
+def test_gb18030_text_after_an_ascii_head_is_still_found(
+    tmp_path: Path, out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delimited, "HEAD_BYTES", 64)
+    lines = ["id,name", *(f"{i},x{i}" for i in range(50)), "50,北京某某科技有限公司"]
+    source = write(tmp_path, "gbk.csv", "\n".join(lines) + "\n", "gb18030")
+    result, rows = ingest_rows(source, out_dir)
+    assert result.encoding == "gb18030" and rows[-1] == {"id": 50, "name": "北京某某科技有限公司"}
+    assert result.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("progress", [None, lambda done, total: None])
+def test_a_large_utf8_file_is_hashed_while_duckdb_reads_it(
+    tmp_path: Path, out_dir: Path, monkeypatch: pytest.MonkeyPatch, progress: Callable[[int, int], None] | None
+) -> None:
+    monkeypatch.setattr(delimited, "HEAD_BYTES", 64)
+    monkeypatch.setattr(common, "HASH_CHUNK_BYTES", 100)  # many chunks
+    source = write(tmp_path, "big.csv", "编号,名称\n" + "".join(f"{i},名称{i}\n" for i in range(5000)))
+    result, rows = ingest_rows(source, out_dir, progress=progress)
+    assert result.encoding == "utf-8" and result.row_count == 5000 and rows[-1] == {"编号": 4999, "名称": "名称4999"}
+    assert result.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def test_a_ragged_row_past_the_decoded_head_is_malformed_not_an_encoding_error(
+    tmp_path: Path, out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delimited, "HEAD_BYTES", 64)
+    source = write(tmp_path, "r.csv", "a,b\n" + "1,2\n" * 100 + "3,4,5\n")
+    with pytest.raises(InvalidInput) as caught:
+        ingest_file(source, out_dir / "r.parquet")
+    assert caught.value.code == "ingest.malformed" and list(out_dir.iterdir()) == []
+
+
+def test_the_sha256_is_of_the_source_bytes_in_each_encoding(tmp_path: Path, out_dir: Path) -> None:
+    for encoding in ("utf-8", "utf-8-sig", "gb18030", "utf-16"):
+        source = write(tmp_path, f"{encoding}.csv", csv_text(CHINESE_TABLE), encoding)
+        result = ingest_file(source, out_dir / f"{encoding}.parquet")
+        assert result.sha256 == hashlib.sha256(source.read_bytes()).hexdigest(), encoding
+
+
+@pytest.mark.parametrize("head_bytes", [1 << 20, 64])
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8])
+def test_the_bad_byte_is_counted_in_the_files_own_bytes(
+    tmp_path: Path, out_dir: Path, monkeypatch: pytest.MonkeyPatch, head_bytes: int, bom: bytes
+) -> None:
+    monkeypatch.setattr(delimited, "HEAD_BYTES", head_bytes)
+    data = bom + "编号,名称\n".encode() + b"1,ok\n" * 40 + b"2,\xff\n"
+    with pytest.raises(InvalidInput) as caught:
+        ingest_file(write(tmp_path, "b.csv", data), out_dir / "b.parquet")
+    assert (caught.value.params["line"], caught.value.params["offset"]) == (42, data.index(b"\xff"))

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from yiwang.catalog import profile
 from yiwang.catalog.profile import (
     FieldQuality,
     KindGuess,
@@ -351,3 +352,50 @@ def id_numbers(draw: st.DrawFn) -> str:
 def test_id_numbers_agree_with_the_validator(tmp_path_factory: pytest.TempPathFactory, values: list[str]) -> None:
     counts = invalid_counts(tmp_path_factory.mktemp("ids"), {"id_number": values})
     assert counts["id_number"] == sum(not is_citizen_id(v) for v in values)
+
+
+def test_more_unconfirmed_values_than_the_scan_keeps_are_judged_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    firms = generate(ENTERPRISES, 1, "small").slice(0, 300)
+    credit = EDGE_CREDIT_CODES + mutated(firms["credit_code"].to_pylist(), 5)
+    ids = EDGE_IDS + mutated(generate(POPULATION, 1, "small").slice(0, 300)["person_id"].to_pylist(), 6)
+    kept = invalid_counts(tmp_path, {"id_number": ids, "credit_code": credit})
+    monkeypatch.setattr(profile, "UNCONFIRMED_KEPT", 2)  # every column now needs the query that groups them
+    grouped = invalid_counts(tmp_path, {"id_number": ids, "credit_code": credit})
+    assert (
+        kept
+        == grouped
+        == {
+            "id_number": sum(not is_citizen_id(v) for v in ids),
+            "credit_code": sum(not is_credit_code(v) for v in credit),
+        }
+    )
+
+
+# --- duplicate rows: hashed, then compared exactly ------------------------------------------------------------------
+
+CELLS = st.one_of(st.none(), st.sampled_from(["甲", "乙", ""]))
+NUMBERS = st.one_of(st.none(), st.sampled_from([0.0, -0.0, 1.5, float("nan")]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.tuples(CELLS, NUMBERS, st.one_of(st.none(), st.lists(CELLS, max_size=2))), max_size=12))
+def test_duplicate_rows_are_rows_equal_to_an_earlier_one(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str | None, float | None, list[str | None] | None]]
+) -> None:
+    table = pa.table(
+        {
+            "text": pa.array([row[0] for row in rows], pa.string()),
+            "number": pa.array([row[1] for row in rows], pa.float64()),
+            "tags": pa.array([row[2] for row in rows], pa.list_(pa.string())),
+        }
+    )
+    report = quality_report(write(table, tmp_path_factory.mktemp("dup") / "t.parquet"), {})
+
+    def key(row: tuple[str | None, float | None, list[str | None] | None]) -> tuple[object, ...]:
+        text, number, tags = row  # SQL's DISTINCT: NULLs equal, NaN equal to NaN, -0.0 equal to 0.0
+        canonical = "nan" if number is not None and number != number else (number + 0.0 if number is not None else None)
+        return text, canonical, tuple(tags) if tags is not None else None
+
+    assert report.duplicate_rows == len(rows) - len({key(row) for row in rows})

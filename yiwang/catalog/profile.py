@@ -17,6 +17,8 @@ min/max as text (never for personal kinds other than ``credit_code``) and invali
 codes, phones (a mainland mobile, or a fixed-line, 400/800 or short service number) and division codes (columns
 whose header names a division and whose values are mostly six digits). DuckDB confirms the well-formed values with
 a SQL transcription of the validators; the core validators in Python judge every distinct value it does not confirm.
+All of it comes from one scan; duplicates are counted from 64-bit row hashes, and only when hashes repeat are those
+rows compared whole (a second query), so a collision never miscounts.
 
 The **score** (0–100) is ``100 × (0.4 × completeness + 0.4 × validity + 0.2 × uniqueness)``, rounded to 0.01, where
 completeness = 1 − nulls / (rows × fields), validity = 1 − invalid values / non-null values of the checked fields,
@@ -30,6 +32,7 @@ import math
 import re
 import tempfile
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -62,6 +65,7 @@ from yiwang.core.validators import (
 )
 
 EXACT_DISTINCT_MAX_ROWS = 5_000_000
+UNCONFIRMED_KEPT = 100_000  # values a rule leaves unconfirmed that the scan keeps for Python to judge
 VALUE_SHARE = 0.8  # share of sampled values that decides a kind
 MIN_MAX_CHARS = 50
 DUCKDB_CONFIG: dict[str, str | int] = {
@@ -445,14 +449,23 @@ def _weigh_addresses(guesses: list[KindGuess]) -> list[KindGuess]:
 @dataclass(frozen=True)
 class _Rule:
     """A validity rule: SQL that confirms well-formed valid values in bulk (it may leave a valid value unconfirmed,
-    never confirm an invalid one) from the value ``v``, the expressions `derived` from it and the reference table it
-    may join (``ref``), and the Python validator that judges every value left unconfirmed."""
+    never confirm an invalid one), and the Python validator that judges every value left unconfirmed.
+
+    The SQL is a template over the value ``{v}`` (as VARCHAR), the expressions `derived` from it (each named by its
+    key, written ``{first17}``) and the reference table it may join (``{ref}``), so that the rules of several columns
+    fit in one query."""
 
     name: str
-    derived: str
+    derived: tuple[tuple[str, str], ...]
     confirms: str
     check: Callable[[str], bool]
     reference: str | None = None
+
+    def render(self, template: str, names: Mapping[str, str]) -> str:
+        """`template` with each ``{name}`` placeholder replaced by the SQL that `names` gives for it."""
+        for placeholder, sql in names.items():
+            template = template.replace("{" + placeholder + "}", sql)
+        return template
 
 
 @cache
@@ -464,16 +477,18 @@ def _rules() -> dict[str, _Rule]:
     slower than `instr` per character: DuckDB does not share the repeated subexpressions.)
     """
     id_digits = " + ".join(
-        f"(first17 // {10 ** (17 - position)} % 10) * {weight}"
+        f"({{first17}} // {10 ** (17 - position)} % 10) * {weight}"
         for position, weight in enumerate(CITIZEN_ID_WEIGHTS, start=1)
     )
     citizen_id = _Rule(
         "citizen_id",
-        "TRY_CAST(substr(v, 1, 17) AS BIGINT) AS first17, "
-        "TRY_CAST(substr(v, 7, 4) || '-' || substr(v, 11, 2) || '-' || substr(v, 13, 2) AS DATE) AS birth",
-        f"regexp_full_match(v, '[0-9]{{17}}[0-9X]') AND substr('{CITIZEN_ID_CHECK}', ({id_digits}) % 11 + 1, 1) "
-        f"= substr(v, 18, 1) AND year(birth) >= {EARLIEST_BIRTH_YEAR} AND birth <= $today "
-        "AND ref.last_year >= year(birth)",
+        (
+            ("first17", "TRY_CAST(substr({v}, 1, 17) AS BIGINT)"),
+            ("birth", "TRY_CAST(substr({v}, 7, 4) || '-' || substr({v}, 11, 2) || '-' || substr({v}, 13, 2) AS DATE)"),
+        ),
+        f"regexp_full_match({{v}}, '[0-9]{{17}}[0-9X]') AND substr('{CITIZEN_ID_CHECK}', ({id_digits}) % 11 + 1, 1) "
+        f"= substr({{v}}, 18, 1) AND year({{birth}}) >= {EARLIEST_BIRTH_YEAR} AND {{birth}} <= $today "
+        "AND {ref}.last_year >= year({birth})",
         is_citizen_id,
         "id_prefix",
     )
@@ -482,20 +497,20 @@ def _rules() -> dict[str, _Rule]:
     pairs = ", ".join(f"'{authority}{kind}'" for authority, kinds in CREDIT_CODE_TYPES.items() for kind in kinds)
     provinces = ", ".join(f"'{prefix}'" for prefix in _province_prefixes())
     char_sum = " + ".join(
-        f"(instr('{charset}', substr(v, {position}, 1)) - 1) * {weight}"
+        f"(instr('{charset}', substr({{v}}, {position}, 1)) - 1) * {weight}"
         for position, weight in enumerate(CREDIT_CODE_WEIGHTS, start=1)
     )
     credit_code = _Rule(
         "credit_code",
-        "",
-        f"regexp_full_match(v, '{letters}{{2}}[0-9]{{6}}{letters}{{10}}') AND substr('{charset}', "
-        f"(31 - ({char_sum}) % 31) % 31 + 1, 1) = substr(v, 18, 1) AND substr(v, 1, 2) IN ({pairs}) "
-        f"AND substr(v, 3, 2) IN ({provinces})",
+        (),
+        f"regexp_full_match({{v}}, '{letters}{{2}}[0-9]{{6}}{letters}{{10}}') AND substr('{charset}', "
+        f"(31 - ({char_sum}) % 31) % 31 + 1, 1) = substr({{v}}, 18, 1) AND substr({{v}}, 1, 2) IN ({pairs}) "
+        f"AND substr({{v}}, 3, 2) IN ({provinces})",
         is_credit_code,
     )
-    phone = _Rule("phone", "", f"regexp_full_match(v, '1[3-9][0-9]{{9}}|{FIXED_LINE.pattern}')", is_phone_number)
+    phone = _Rule("phone", (), f"regexp_full_match({{v}}, '1[3-9][0-9]{{9}}|{FIXED_LINE.pattern}')", is_phone_number)
     division_code = _Rule(
-        "division_code", "", "length(v) = 6 AND ref.last_year IS NOT NULL", _is_division_code, "division"
+        "division_code", (), "length({v}) = 6 AND {ref}.last_year IS NOT NULL", _is_division_code, "division"
     )
     return {rule.name: rule for rule in (citizen_id, credit_code, phone, division_code)}
 
@@ -526,10 +541,34 @@ KIND_RULES = {
     PersonalKind.PHONE: "phone",
 }
 DIVISION_CODE_SHARE = 0.5  # of non-null values six digits, for a division-named column to be checked
+PER_COLUMN = 5  # figures the report's query gives for each column: non-null, distinct, min, max, six-digit values
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A column under a validity rule in the report's query: its index, rule, and the SQL names of its value, its
+    derived expressions and its reference table."""
+
+    index: int
+    column: str
+    rule: _Rule
+    names: dict[str, str]
+
+    def sql(self, template: str) -> str:
+        return self.rule.render(template, self.names)
+
+    @property
+    def unconfirmed(self) -> str:
+        return f"{self.names['v']} IS NOT NULL AND NOT coalesce({self.sql(self.rule.confirms)}, false)"
 
 
 def quality_report(parquet: Path, kinds: Mapping[str, PersonalKind]) -> QualityReport:
-    """The quality report of a Parquet version; `kinds` gives each field's personal kind (missing: none)."""
+    """The quality report of a Parquet version; `kinds` gives each field's personal kind (missing: none).
+
+    One scan computes every figure, the rows left unconfirmed by each rule and (up to `UNCONFIRMED_KEPT` of them)
+    their values; a second query runs only when rows may repeat (to confirm duplicates exactly) or a column has more
+    unconfirmed values than were kept.
+    """
     row_estimate = pq.read_metadata(parquet).num_rows
     distinct = "count(DISTINCT {})" if row_estimate <= EXACT_DISTINCT_MAX_ROWS else "approx_count_distinct({})"
     with _connect() as connection:
@@ -539,9 +578,10 @@ def quality_report(parquet: Path, kinds: Mapping[str, PersonalKind]) -> QualityR
         division_candidates = {
             name for name, duck_type in columns if _is_textual(duck_type) and DIVISION_HEADER.matches(name)
         }
-        parts = ["count(*)"]
-        for (name, duck_type), kind in zip(columns, field_kinds, strict=True):
-            column = _quote(name)
+        checked = _checked_columns(columns, field_kinds, division_candidates)
+        qualified = [f"s.{_quote(name)}" for name, _ in columns]
+        parts = ["count(*)", f"count(DISTINCT hash({', '.join(qualified)}))"]
+        for (name, duck_type), kind, column in zip(columns, field_kinds, qualified, strict=True):
             parts += [f"count({column})", distinct.format(column)]
             if kind in SHOWN_KINDS and _is_scalar(duck_type):
                 parts += [f"CAST(min({column}) AS VARCHAR)", f"CAST(max({column}) AS VARCHAR)"]
@@ -549,21 +589,32 @@ def quality_report(parquet: Path, kinds: Mapping[str, PersonalKind]) -> QualityR
                 parts += ["NULL", "NULL"]
             six_digits = f"regexp_full_match(CAST({column} AS VARCHAR), '[0-9]{{6}}')"
             parts.append(f"count(*) FILTER (WHERE {six_digits})" if name in division_candidates else "0")
+        for check in checked:
+            parts += [
+                f"count(*) FILTER (WHERE {check.names['unconfirmed']})",
+                f"max({check.names['v']}, {UNCONFIRMED_KEPT}) FILTER (WHERE {check.names['unconfirmed']})",
+            ]
         # fetchall, not fetchone: DuckDB refuses new work on a connection with an unfinished result.
-        (figures,) = connection.execute(f"SELECT {', '.join(parts)} FROM {source}").fetchall()
-        row_count = int(figures[0])
-        ((distinct_rows,),) = connection.execute(f"SELECT count(*) FROM (SELECT DISTINCT * FROM {source})").fetchall()
-        duplicate_rows = row_count - int(distinct_rows)
+        with _references(connection, checked):
+            (figures,) = connection.execute(
+                f"SELECT {', '.join(parts)} FROM {_checked_source(source, checked)}", _parameters(checked)
+            ).fetchall()
+            row_count, hashed_rows = int(figures[0]), int(figures[1])
+            # Equal rows hash alike, so rows with a hash of their own are distinct: only the others need comparing.
+            duplicate_rows = 0 if hashed_rows == row_count else _duplicate_rows(connection, source, columns)
+            unconfirmed = figures[2 + PER_COLUMN * len(columns) :]
+            invalid_by_index = {
+                check.index: _count_invalid(connection, source, check, int(count), values)
+                for check, count, values in zip(checked, unconfirmed[0::2], unconfirmed[1::2], strict=True)
+            }
 
         fields: list[FieldQuality] = []
         for index, ((name, duck_type), kind) in enumerate(zip(columns, field_kinds, strict=True)):
-            non_null, distinct_count, low, high, six = figures[1 + 5 * index : 6 + 5 * index]
+            non_null, distinct_count, low, high, six = figures[2 + PER_COLUMN * index : 2 + PER_COLUMN * (index + 1)]
             rule = KIND_RULES.get(kind)
             if rule is None and name in division_candidates and non_null and six >= DIVISION_CODE_SHARE * non_null:
                 rule = "division_code"
-            invalid = None
-            if rule is not None and _is_scalar(duck_type):
-                invalid = _count_invalid(connection, source, name, _rules()[rule])
+            invalid = invalid_by_index.get(index) if rule is not None and _is_scalar(duck_type) else None
             null_count = row_count - int(non_null)
             fields.append(
                 FieldQuality(
@@ -581,24 +632,95 @@ def quality_report(parquet: Path, kinds: Mapping[str, PersonalKind]) -> QualityR
     return QualityReport(row_count, duplicate_rows, fields, _score(row_count, duplicate_rows, fields))
 
 
-def _count_invalid(connection: duckdb.DuckDBPyConnection, source: str, name: str, rule: _Rule) -> int:
-    """Rows of column `name` whose non-null value breaks `rule`: SQL confirms the well-formed valid values, Python
-    judges each distinct remaining value once."""
-    join = ""
-    if rule.reference is not None:
-        connection.register("ref", _reference(rule.reference))
-        join = "LEFT JOIN ref ON ref.code = substr(s.v, 1, 6)"
-    column = _quote(name)
-    values = f"SELECT CAST({column} AS VARCHAR) AS v FROM {source} WHERE {column} IS NOT NULL"
-    derived = f"SELECT v, {rule.derived} FROM ({values})" if rule.derived else values
-    sql = f"SELECT v, count(*) FROM ({derived}) AS s {join} WHERE NOT coalesce({rule.confirms}, false) GROUP BY v"
-    parameters = {"today": date.today()} if "$today" in rule.confirms else {}
+def _checked_columns(
+    columns: Sequence[tuple[str, str]], kinds: Sequence[PersonalKind], division_candidates: set[str]
+) -> list[_Checked]:
+    """The columns a rule may apply to: by their kind, or (decided after the scan) as division codes."""
+    checked: list[_Checked] = []
+    for index, ((name, duck_type), kind) in enumerate(zip(columns, kinds, strict=True)):
+        rule_name = KIND_RULES.get(kind) or ("division_code" if name in division_candidates else None)
+        if rule_name is None or not _is_scalar(duck_type):
+            continue
+        rule = _rules()[rule_name]
+        names = {key: f'"yiwang.{key}.{index}"' for key in ("v", "ref", "unconfirmed")}
+        names |= {key: f'"yiwang.{key}.{index}"' for key, _sql in rule.derived}
+        checked.append(_Checked(index, name, rule, names))
+    return checked
+
+
+def _checked_source(source: str, checked: Sequence[_Checked]) -> str:
+    """The source as ``s``, with each checked column's value as VARCHAR and whether its rule left it unconfirmed:
+    computed once a row here, as DuckDB does not share an expression between the aggregates that filter on it."""
+    values = "".join(f", CAST({_quote(check.column)} AS VARCHAR) AS {check.names['v']}" for check in checked)
+    select = f"SELECT *{values} FROM {source}"
+    for check in checked:  # derived expressions read the value, so they come one level further in
+        if check.rule.derived:
+            derived = ", ".join(f"{check.sql(sql)} AS {check.names[key]}" for key, sql in check.rule.derived)
+            select = f"SELECT *, {derived} FROM ({select})"
+    if not checked:
+        return f"({select}) AS s"
+    joins = "".join(
+        f" LEFT JOIN {_reference_name(check.rule.reference)} AS {check.names['ref']} "
+        f"ON {check.names['ref']}.code = substr(s.{check.names['v']}, 1, 6)"
+        for check in checked
+        if check.rule.reference is not None
+    )
+    flags = ", ".join(f"{check.unconfirmed} AS {check.names['unconfirmed']}" for check in checked)
+    return f"(SELECT s.*, {flags} FROM ({select}) AS s{joins}) AS s"
+
+
+def _reference_name(reference: str) -> str:
+    return f"yiwang_ref_{reference}"
+
+
+@contextmanager
+def _references(connection: duckdb.DuckDBPyConnection, checked: Sequence[_Checked]) -> Iterator[None]:
+    """The reference tables the rules of `checked` join, registered for the duration."""
+    names = sorted({check.rule.reference for check in checked if check.rule.reference is not None})
+    for name in names:
+        connection.register(_reference_name(name), _reference(name))
     try:
-        unconfirmed = connection.execute(sql, parameters).fetchall()
+        yield
     finally:
-        if rule.reference is not None:
-            connection.unregister("ref")
-    return sum(int(count) for value, count in unconfirmed if not rule.check(value))
+        for name in names:
+            connection.unregister(_reference_name(name))
+
+
+def _parameters(checked: Sequence[_Checked]) -> dict[str, Any]:
+    return {"today": date.today()} if any("$today" in check.rule.confirms for check in checked) else {}
+
+
+def _duplicate_rows(connection: duckdb.DuckDBPyConnection, source: str, columns: Sequence[tuple[str, str]]) -> int:
+    """Rows equal to an earlier row, compared exactly among the rows whose hash repeats (hashes may collide)."""
+    row_hash = f"hash({', '.join(_quote(name) for name, _ in columns)})"
+    repeated = f"SELECT h FROM (SELECT {row_hash} AS h FROM {source}) GROUP BY h HAVING count(*) > 1"
+    candidates = f"SELECT * FROM {source} WHERE {row_hash} IN ({repeated})"
+    ((rows, distinct_rows),) = connection.execute(
+        f"WITH c AS MATERIALIZED ({candidates}) "
+        "SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM (SELECT DISTINCT * FROM c))"
+    ).fetchall()
+    return int(rows) - int(distinct_rows)
+
+
+def _count_invalid(
+    connection: duckdb.DuckDBPyConnection, source: str, check: _Checked, unconfirmed: int, kept: list[str] | None
+) -> int:
+    """Rows whose value breaks the rule among the `unconfirmed` ones, the Python validator judging each distinct
+    value once: from the `kept` values when they are all of them, else from a query grouping them."""
+    if unconfirmed == 0:
+        return 0
+    counts: Mapping[str, int]
+    if kept is not None and len(kept) == unconfirmed:
+        counts = Counter(kept)
+    else:
+        counts = dict(
+            connection.execute(
+                f"SELECT s.{check.names['v']}, count(*) FROM {_checked_source(source, [check])} "
+                f"WHERE {check.names['unconfirmed']} GROUP BY 1",
+                _parameters([check]),
+            ).fetchall()
+        )
+    return sum(count for value, count in counts.items() if not check.rule.check(value))
 
 
 def _cut(value: str | None) -> str | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,7 @@ SourceFormat = Literal["csv", "xlsx", "json", "ndjson", "parquet", "geojson"]
 Progress = Callable[[int, int], None]
 
 CHUNK_BYTES = 1 << 20
+HASH_CHUNK_BYTES = 8 << 20
 ROW_GROUP_BYTES = "16MB"  # caps the row group the Parquet writer holds in memory when values are wide
 
 _LABELS: dict[str, str] = {
@@ -135,6 +137,35 @@ class Job:
                 digest.update(chunk)
                 done += len(chunk)
                 self.progress.update(done / self.size)
+        self.sha256 = digest.hexdigest()
+
+    @contextmanager
+    def hashing(self) -> Iterator[None]:
+        """Hash the source on a thread of its own while the block runs (hashlib releases the GIL on large chunks);
+        `sha256` is set when the block succeeds."""
+        digest = hashlib.sha256()
+        stop = threading.Event()
+        failures: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with self.source.open("rb") as handle:
+                    while not stop.is_set() and (chunk := handle.read(HASH_CHUNK_BYTES)):
+                        digest.update(chunk)
+            except BaseException as exc:  # handed to the calling thread below
+                failures.append(exc)
+
+        worker = threading.Thread(target=work, name="yiwang-ingest-hash", daemon=True)
+        worker.start()
+        try:
+            yield
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            worker.join()
+        if failures:
+            raise failures[0]
         self.sha256 = digest.hexdigest()
 
     def copy(self, select: str, target: Path) -> None:

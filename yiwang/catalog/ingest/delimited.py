@@ -19,6 +19,7 @@ from yiwang.core.errors import InvalidInput
 from yiwang.core.i18n import N_
 
 SAMPLE_BYTES = 1 << 20  # the head of a CSV that its delimiter and header are read from
+HEAD_BYTES = 1 << 20  # the head of a CSV that Python decodes to choose between UTF-8 and GB18030
 CSV_SAMPLE_ROWS = 20_480  # rows DuckDB reads to infer column types; a type clash later triggers a full-file retry
 DELIMITERS = (",", ";", "\t", "|")
 _LEADING_BLANK_LINES = re.compile(r"(?:[ \t\r\f\v]*\n)*")
@@ -32,8 +33,30 @@ class _DecodeFailure:
 
 
 def ingest_csv(job: Job, target: Path, source_format: str) -> tuple[str | None, str | None]:
+    """Convert a CSV whose bytes Python decodes in full only when DuckDB cannot judge them (see `_utf8_source`)."""
     job.progress.stage(0.0, 0.35)
-    path, encoding = _utf8_source(job)
+    path, encoding, decoded = _utf8_source(job)
+    if decoded:
+        job.progress.stage(0.35, 1.0)
+        return encoding, _convert(job, target, path, source_format)
+    job.progress.stage(0.0, 1.0)
+    try:
+        with job.hashing():
+            return encoding, _convert(job, target, path, source_format)
+    except (InvalidInput, duckdb.Error) as exc:
+        error = exc
+    # DuckDB rejects bytes that are not UTF-8 without saying where: decode the whole file in Python to name the line
+    # and byte, or to find GB18030 text whose first MiB happened to be ASCII. Any other error stands.
+    target.unlink(missing_ok=True)
+    _digest, failure = _decode_pass(job, encoding, None)
+    if failure is None:
+        raise error
+    path, encoding = _decoded_source(job, _candidates(job)[1:], first=failure)
+    return encoding, _convert(job, target, path, source_format)
+
+
+def _convert(job: Job, target: Path, path: Path, source_format: str) -> str:
+    """Read the UTF-8 CSV at `path` into `target` with DuckDB; its delimiter."""
     text, truncated = _text_sample(path)
     skip = _LEADING_BLANK_LINES.match(text)
     blank_lines = skip.group().count("\n") if skip else 0
@@ -81,21 +104,46 @@ def ingest_csv(job: Job, target: Path, source_format: str) -> tuple[str | None, 
             expected=len(names),
             found=len(found_names),
         )
-    return encoding, delimiter
+    return delimiter
 
 
-def _utf8_source(job: Job) -> tuple[Path, str]:
-    """The source as UTF-8 (itself, or a transcoded temp copy) and its encoding; also hashes the source."""
+def _candidates(job: Job) -> list[tuple[str, bool]]:
+    """The encodings the source may be in, by its byte-order mark, each with whether it needs transcoding."""
     with job.source.open("rb") as handle:
         head = handle.read(4)
-    candidates: list[tuple[str, bool]]
     if head.startswith(codecs.BOM_UTF8):
-        candidates = [("utf-8-sig", False)]
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = [("utf-16", True)]
-    else:
-        candidates = [("utf-8", False), ("gb18030", True)]
-    failures: list[_DecodeFailure] = []
+        return [("utf-8-sig", False)]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return [("utf-16", True)]
+    return [("utf-8", False), ("gb18030", True)]
+
+
+def _utf8_source(job: Job) -> tuple[Path, str, bool]:
+    """The source as UTF-8 (itself, or a transcoded temp copy), its encoding, and whether Python decoded it all.
+
+    A source that may be UTF-8 is decoded in Python for its first `HEAD_BYTES` only: when they are valid, DuckDB
+    reads the source itself and rejects any invalid byte further on (`ingest_csv` then decodes the whole file to say
+    where), and the source is hashed while DuckDB reads it. Otherwise the whole file is decoded and hashed here.
+    """
+    candidates = _candidates(job)
+    encoding, transcode = candidates[0]
+    if transcode:
+        return *_decoded_source(job, candidates), True
+    failure = _decode_head(job, encoding)
+    if failure is None and job.size > HEAD_BYTES:
+        return job.source, encoding, False
+    if failure is None:
+        return *_decoded_source(job, candidates[:1]), True  # small: decoding it all costs nothing
+    path, encoding = _decoded_source(job, candidates[1:], first=failure)
+    return path, encoding, True
+
+
+def _decoded_source(
+    job: Job, candidates: list[tuple[str, bool]], *, first: _DecodeFailure | None = None
+) -> tuple[Path, str]:
+    """The source decoded whole in the first of `candidates` that fits (transcoded to a temp file when needed), and
+    hashed; an ``ingest.encoding`` error naming the furthest failure when none fits (`first` failed already)."""
+    failures = [first] if first is not None else []
     for encoding, transcode in candidates:
         output = job.workspace / "source.utf8.csv" if transcode else None
         digest, failure = _decode_pass(job, encoding, output)
@@ -111,6 +159,18 @@ def _utf8_source(job: Job) -> tuple[Path, str]:
         line=furthest.line,
         offset=furthest.offset,
     )
+
+
+def _decode_head(job: Job, encoding: str) -> _DecodeFailure | None:
+    """Where the first `HEAD_BYTES` of the source fail to decode, if they do."""
+    with job.source.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(head, final=len(head) == job.size)
+    except UnicodeDecodeError as exc:
+        offset = exc.start - (len(exc.object) - len(head))  # utf-8-sig decodes the bytes after its BOM
+        return _DecodeFailure(encoding, offset, head[:offset].count(b"\n") + 1)
+    return None
 
 
 def _decode_pass(job: Job, encoding: str, output: Path | None) -> tuple[str, _DecodeFailure | None]:

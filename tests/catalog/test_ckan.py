@@ -270,3 +270,13 @@ def test_reading_a_closed_datasets_description_is_audited(
     with database.session() as session:
         trail = audit.search(session, Actor.operator(), audit.AuditFilter(action="dataset.view")).entries
     assert [(e.actor_name, e.resource_id) for e in trail] == [("gongan", "closed"), ("gongan", "closed")]
+
+
+def test_a_broken_multipart_body_is_a_bad_request(client: TestClient, tokens: dict[str, str]) -> None:
+    response = client.post(
+        "/api/action/resource_create",
+        content=b"--x\r\nContent-Disposition: form-data\r\n\r\nfirms\r\n--x--",  # a part without a name
+        headers={"Authorization": tokens["shichang"], "Content-Type": "multipart/form-data; boundary=x"},
+    )
+    body = response.json()
+    assert response.status_code == 400 and body["success"] is False and body["error"]["__type"] == "Bad Request"

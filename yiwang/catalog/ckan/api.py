@@ -16,6 +16,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.responses import JSONResponse
 
 from yiwang.catalog.ckan.actions import ACTIONS, READ_ACTIONS, ActionContext, Upload
@@ -146,6 +148,14 @@ async def call_action(name: str, request: Request) -> JSONResponse:
     except DomainError as error:
         status, body = _error_body(error, translate)
         return _envelope(request, name, status, {"success": False, "error": body})
+    except (HTTPException, MultiPartException) as error:  # a body Starlette cannot parse
+        reason = error.detail if isinstance(error, HTTPException) else error.message
+        return _envelope(
+            request,
+            name,
+            400,
+            {"success": False, "error": {"__type": "Bad Request", "message": f"Bad request - {reason}"}},
+        )
     except Exception:
         reference = secrets.token_hex(4)
         logger.exception("CKAN action %s failed (reference %s)", name, reference)

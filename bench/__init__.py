@@ -10,5 +10,7 @@ BENCHMARKS: dict[str, str] = {
     "audit": "bench.audit",
     "ingest": "bench.ingest",
     "ingest-5gb": "bench.ingest_5gb",
+    "http": "bench.http",
     "rows": "bench.rows",
+    "search": "bench.search",
 }

@@ -52,3 +52,9 @@ def test_ingest_and_rows_benchmarks_are_registered() -> None:
     assert {"ingest": "bench.ingest", "ingest-5gb": "bench.ingest_5gb", "rows": "bench.rows"}.items() <= (
         BENCHMARKS.items()
     )
+
+
+def test_search_and_http_benchmarks_are_registered() -> None:
+    """Catalogue search against the raw index (FTS5 / GIN) and the read endpoints under load against a bare
+    Starlette endpoint run in the smoke above only when they are in the registry."""
+    assert {"search": "bench.search", "http": "bench.http"}.items() <= BENCHMARKS.items()

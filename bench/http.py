@@ -1,0 +1,146 @@
+"""Catalogue read endpoints under concurrent load: `yiwang serve` on the demo portal against a bare Starlette endpoint
+returning a fixed JSON, served by uvicorn with the same settings (bench/http_bare.py), on the same host.
+
+`yiwang demo --no-serve --size small` fills a temporary installation; both servers run as child processes; an async
+httpx client keeps `concurrency` requests in flight for a fixed time per endpoint and side and counts the answers
+(any status but 200 stops the run). The sides take turns in blocks, so background load slows them alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.databases import empty_url
+from bench.harness import DatabaseKind, Figure, Options, Size, Target
+from bench.processes import BIN, child_env, free_port, server
+
+DESCRIPTION = "HTTP: package_search, package_show, dataset page under load — yiwang serve vs a bare Starlette endpoint"
+NAME = "http"
+TARGET = Target(min_ratio=0.5)
+ENDPOINTS = (
+    ("package_search", "/api/3/action/package_search?q=企业"),
+    ("package_show", "/api/3/action/package_show?id=weather-daily"),
+    ("dataset page", "/datasets/weather-daily"),
+)
+DEMO_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class HttpSize:
+    seconds: float  # per endpoint and side
+    blocks: int  # turns each side takes per endpoint
+    concurrency: int
+
+
+SIZES: dict[Size, HttpSize] = {
+    "tiny": HttpSize(seconds=0.5, blocks=1, concurrency=8),  # the demo alone takes ~13 s
+    "small": HttpSize(seconds=15.0, blocks=3, concurrency=16),
+    "full": HttpSize(seconds=60.0, blocks=4, concurrency=32),
+}
+
+
+async def _load(base: str, path: str, seconds: float, concurrency: int) -> int:
+    """Requests answered 200 in `seconds` with `concurrency` keep-alive requests in flight."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> int:
+            done = 0
+            while time.perf_counter() < deadline:
+                response = await client.get(path)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{base}{path} answered {response.status_code}: {response.text[:300]}")
+                done += 1
+            return done
+
+        return sum(await asyncio.gather(*(worker() for _ in range(concurrency))))
+
+
+def requests_per_second(base: str, path: str, seconds: float, concurrency: int) -> float:
+    start = time.perf_counter()
+    count = asyncio.run(_load(base, path, seconds, concurrency))
+    return count / (time.perf_counter() - start)
+
+
+@contextmanager
+def servers(options: Options, kind: DatabaseKind, work: Path) -> Iterator[dict[str, str]]:
+    """The demo portal served by `yiwang serve`, and the bare endpoint; their base URLs."""
+    console = options.console
+    with ExitStack() as stack:
+        settings = {"YIWANG_DATA_DIR": str(work / "data"), "YIWANG_SECRET_KEY": secrets.token_urlsafe(48)}
+        if kind == "postgresql":
+            settings["YIWANG_DATABASE_URL"] = stack.enter_context(
+                empty_url(kind, options.scratch, options.postgres_url, NAME)
+            )
+        env = child_env({**settings, "NO_COLOR": "1"})
+        start = time.perf_counter()
+        demo = [str(BIN / "yiwang"), "demo", "--no-serve", "--size", "small", "--seed", "1"]
+        done = subprocess.run(demo, env=env, cwd=work, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S)
+        if done.returncode != 0:
+            raise RuntimeError(f"yiwang demo failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        console.print(f"demo portal loaded in {time.perf_counter() - start:.1f} s")
+        ours, bare = free_port(), free_port()
+        yiwang_cmd = [str(BIN / "yiwang"), "serve", "--host", "127.0.0.1", "--port", str(ours)]
+        bare_cmd = [sys.executable, "-m", "bench.http_bare", "--host", "127.0.0.1", "--port", str(bare)]
+        urls = {"yiwang": f"http://127.0.0.1:{ours}", "bare": f"http://127.0.0.1:{bare}"}
+        stack.enter_context(server(yiwang_cmd, env, work, f"{urls['yiwang']}/healthz", work / "yiwang.log"))
+        stack.enter_context(server(bare_cmd, env, work, f"{urls['bare']}/", work / "bare.log"))
+        yield urls
+
+
+def measure(options: Options, kind: DatabaseKind, size: HttpSize, urls: dict[str, str]) -> list[Figure]:
+    console = options.console
+    figures = []
+    for label, path in ENDPOINTS:
+        # one request first, so that a failing endpoint stops the run before any timing (and caches are warm)
+        for base in urls.values():
+            httpx.get(f"{base}{path}", timeout=60).raise_for_status()
+        rates: dict[str, list[float]] = {side: [] for side in urls}
+        for block in range(size.blocks):
+            for side in urls if block % 2 == 0 else reversed(urls):
+                rates[side].append(
+                    requests_per_second(urls[side], path, size.seconds / size.blocks, size.concurrency)
+                )
+        ours, bare = (sum(rates[side]) / len(rates[side]) for side in ("yiwang", "bare"))
+        console.print(f"{label}: yiwang {ours:,.0f} req/s, bare {bare:,.0f} req/s")
+        figures.append(
+            Figure(
+                NAME,
+                label,
+                kind,
+                options.size,
+                f"GET {path}, {size.concurrency} in flight, {size.seconds:g} s a side",
+                "req/s",
+                ours,
+                bare,
+                "bare Starlette + uvicorn, fixed JSON",
+                TARGET,
+            )
+        )
+    return figures
+
+
+def run(options: Options) -> list[Figure]:
+    size = SIZES[options.size]
+    figures: list[Figure] = []
+    for kind in options.databases:
+        work = options.scratch / f"http-{kind}"
+        work.mkdir(parents=True)
+        try:
+            with servers(options, kind, work) as urls:
+                figures += measure(options, kind, size, urls)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return figures

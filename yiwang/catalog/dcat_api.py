@@ -48,7 +48,7 @@ def read_catalog(
     actor: OptionalApiActor,
     session: ReadSessionDep,
     settings: SettingsDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     modified_since: Annotated[
         str | None, Query(max_length=64, description="Only datasets changed at or after this ISO 8601 date or time.")

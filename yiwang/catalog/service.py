@@ -47,6 +47,8 @@ DATASETS_DIR = "datasets"
 DATA_FILE = "data.parquet"
 IngestProgress = Callable[[int, int], None]
 DEFAULT_MAX_BYTES = 2 * 1024**3
+MAX_LIST = 1000
+MAX_OFFSET = 2**31 - 1  # far beyond any catalogue, well inside every database's integers
 
 
 @dataclass(frozen=True)
@@ -538,6 +540,10 @@ def list_visible_datasets(
     session: Session, actor: Actor, *, modified_since: datetime | None = None, offset: int = 0, limit: int = 100
 ) -> tuple[list[Dataset], int]:
     """A page of the datasets `actor` may see, oldest change first (for harvesting), and how many there are."""
+    if not 0 <= offset <= MAX_OFFSET or not 1 <= limit <= MAX_LIST:
+        raise InvalidInput(
+            "dataset.bad_page", N_("Page must be ≥ 1 and page size between 1 and {max}"), max=MAX_LIST
+        )
     query = visible_datasets(actor)
     if modified_since is not None:
         query = query.where(Dataset.modified_at >= modified_since)

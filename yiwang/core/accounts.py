@@ -276,7 +276,8 @@ def list_tokens(session: Session, actor: Actor, username: str) -> list[ApiToken]
 
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     require_signed_in(actor)
-    token = session.get(ApiToken, token_id)
+    # ids are 64-bit in every database: a larger number names no token (and would overflow the driver)
+    token = session.get(ApiToken, token_id) if 0 < token_id < 2**63 else None
     if token is None:
         raise NotFound("token.not_found", N_("No token has id {id}"), id=token_id)
     authorize(actor, Action.TOKEN_REVOKE, Resource("api_token", str(token_id), owner_user_id=token.user_id))

@@ -31,6 +31,7 @@ GENESIS_HASH = "0" * 64
 HEAD_ID = 1
 RESULTS = ("success", "denied", "error")
 MAX_PAGE_SIZE = 500
+MAX_PAGE = 10_000_000  # keeps the offset inside a 64-bit integer whatever the page size
 _FIELDS = (
     "seq",
     "occurred_at",
@@ -290,7 +291,7 @@ def _filtered(query: Select[Any], flt: AuditFilter) -> Select[Any]:
 def search(session: Session, actor: Actor, flt: AuditFilter, page: int = 1, page_size: int = 50) -> AuditPage:
     """A page of the trail, newest first; reading the trail is itself recorded."""
     authorize(actor, Action.AUDIT_READ)
-    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+    if not 1 <= page <= MAX_PAGE or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(
             "audit.bad_page", N_("Page must be ≥ 1 and page size between 1 and {max}"), max=MAX_PAGE_SIZE
         )

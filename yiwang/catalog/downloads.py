@@ -22,13 +22,12 @@ import pyarrow.parquet as pq
 
 from yiwang.catalog import service
 from yiwang.catalog.jsonable import json_value
-from yiwang.catalog.models import DatasetVersion
 from yiwang.catalog.rules import CatalogAction, is_publisher, rows_resource
 from yiwang.catalog.sql import SQL_TEMP_DIR, SqlTable, open_sandbox
 from yiwang.core import audit
 from yiwang.core.authz import authorize
 from yiwang.core.db import Database
-from yiwang.core.errors import InvalidInput, NotFound
+from yiwang.core.errors import InvalidInput
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor
 from yiwang.core.masking import PersonalKind
@@ -65,7 +64,7 @@ def prepare_download(
         dataset = service.get_dataset(session, actor, name)
         resource = rows_resource(dataset)
         authorize(actor, CatalogAction.READ_ROWS, resource)
-        chosen = dataset.current_version if version is None else _numbered(dataset.versions, version)
+        chosen = service.chosen_version(dataset, version)
         if chosen is None:
             raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
         raw = is_publisher(actor, resource)
@@ -84,13 +83,6 @@ def prepare_download(
                 detail={"version": number, "format": fmt, "rows": rows, "masked": masked},
             )
     return Download(f"{name}-v{number}.{fmt}", FORMATS[fmt], _stream(table, fmt, data_dir), masked)
-
-
-def _numbered(versions: list[DatasetVersion], number: int) -> DatasetVersion:
-    found = next((v for v in versions if v.number == number), None)
-    if found is None:
-        raise NotFound("version.not_found", N_("This dataset has no version {number}"), number=number)
-    return found
 
 
 def _stream(table: SqlTable, fmt: str, data_dir: Path) -> Iterator[bytes]:

@@ -578,7 +578,10 @@ def review_queue(session: Session, actor: Actor) -> ReviewQueue:
     )
 
 
-def _numbered_version(dataset: Dataset, number: int) -> DatasetVersion:
+def chosen_version(dataset: Dataset, number: int | None) -> DatasetVersion | None:
+    """The current version, or version `number` (NotFound when there is none by that number)."""
+    if number is None:
+        return dataset.current_version
     found = next((v for v in dataset.versions if v.number == number), None)
     if found is None:
         raise NotFound(
@@ -608,7 +611,7 @@ def read_dataset_rows(
         dataset = get_dataset(session, actor, name)
         resource = rows_resource(dataset)
         authorize(actor, CatalogAction.READ_ROWS, resource)
-        chosen = dataset.current_version if version is None else _numbered_version(dataset, version)
+        chosen = chosen_version(dataset, version)
         if chosen is None:
             raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
         with nullcontext(analytics) if analytics is not None else Analytics() as reader:

@@ -10,7 +10,6 @@ import re
 import secrets
 import shutil
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -597,15 +596,14 @@ def read_dataset_rows(
     name: str,
     query: RowQuery,
     *,
+    analytics: Analytics,
     version: int | None = None,
-    analytics: Analytics | None = None,
 ) -> RowPage:
     """Rows of the current version (or of version number `version`). Only the publisher sees personal fields raw;
     every read that is not of open data is recorded in the audit chain with how many rows it returned.
 
     The query runs in a reading session, so a slow query never holds SQLite's write lock; the audit entry follows
-    in a short writing session of its own. It runs on `analytics` (the app's, held for its life) or, for callers
-    without one, on an analytics database opened for this read alone.
+    in a short writing session of its own. It runs on `analytics`, the app's analytics database.
     """
     with database.read_session() as session:
         dataset = get_dataset(session, actor, name)
@@ -614,10 +612,9 @@ def read_dataset_rows(
         chosen = chosen_version(dataset, version)
         if chosen is None:
             raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
-        with nullcontext(analytics) if analytics is not None else Analytics() as reader:
-            page = read_rows(
-                reader, version_file(data_dir, chosen), chosen, query, raw_allowed=is_publisher(actor, resource)
-            )
+        page = read_rows(
+            analytics, version_file(data_dir, chosen), chosen, query, raw_allowed=is_publisher(actor, resource)
+        )
     if not resource.is_public:
         with database.session() as session:
             audit.record(

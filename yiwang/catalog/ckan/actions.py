@@ -56,8 +56,8 @@ class ActionContext:
     settings: Settings
     actor: Actor
     base_url: str
+    analytics: Analytics
     upload: Upload | None = None
-    analytics: Analytics | None = None
 
 
 Action = Callable[[ActionContext, p.Params], Any]

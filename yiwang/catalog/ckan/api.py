@@ -143,7 +143,7 @@ async def call_action(name: str, request: Request) -> JSONResponse:
         with ExitStack() as stack:
             params, upload = await _params(request, stack, settings.max_upload_mb * 1024 * 1024)
             actor = optional_api_actor(request, database) if name in READ_ACTIONS else api_actor(request, database)
-            context = ActionContext(database, settings, actor, str(request.base_url), upload, get_analytics(request))
+            context = ActionContext(database, settings, actor, str(request.base_url), get_analytics(request), upload)
             result = await run_in_threadpool(ACTIONS[name], context, params)
     except DomainError as error:
         status, body = _error_body(error, translate)

@@ -24,6 +24,7 @@ from yiwang.catalog.ckan.dicts import (
     organization_dict,
     package_dict,
     resource_dict,
+    resource_order,
     tag_dict,
 )
 from yiwang.catalog.ckan.query import SearchParams, catalogue_query, facet_fields
@@ -340,9 +341,7 @@ def package_delete(ctx: ActionContext, data: p.Params) -> None:
 
 def _resource_of(session: Session, ctx: ActionContext, resource_id: str) -> dict[str, Any]:
     version = service.get_version(session, ctx.actor, resource_id)
-    dataset = version.dataset
-    ordered = sorted(dataset.versions, key=lambda v: (v.id != dataset.current_version_id, -v.number))
-    return resource_dict(dataset, version, _base(ctx), ordered.index(version))
+    return resource_dict(version.dataset, version, _base(ctx), resource_order(version.dataset).index(version))
 
 
 @action(read=True)

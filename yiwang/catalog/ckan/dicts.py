@@ -134,10 +134,16 @@ def resource_dict(dataset: Dataset, version: DatasetVersion, base_url: str, posi
     }
 
 
+def resource_order(dataset: Dataset) -> list[DatasetVersion]:
+    """The versions in resource order: the current one first, then the rest newest first."""
+    return sorted(dataset.versions, key=lambda v: (v.id != dataset.current_version_id, -v.number))
+
+
 def dataset_resources(dataset: Dataset, base_url: str) -> list[dict[str, Any]]:
-    """Every version as a resource, the current one first, then the rest newest first."""
-    ordered = sorted(dataset.versions, key=lambda v: (v.id != dataset.current_version_id, -v.number))
-    return [resource_dict(dataset, version, base_url, position) for position, version in enumerate(ordered)]
+    """Every version as a resource, in resource order."""
+    return [
+        resource_dict(dataset, version, base_url, position) for position, version in enumerate(resource_order(dataset))
+    ]
 
 
 def package_dict(dataset: Dataset, base_url: str) -> dict[str, Any]:

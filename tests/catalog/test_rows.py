@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from yiwang.catalog.models import DatasetField, DatasetVersion
-from yiwang.catalog.rows import parse_query, read_rows
+from yiwang.catalog.rows import RowAccess, parse_query, read_rows
 from yiwang.core.analytics import Analytics
 from yiwang.core.db import Database
 from yiwang.core.errors import InvalidInput
@@ -171,7 +171,13 @@ def test_pages_in_file_order_walk_the_matching_rows_once_in_order(analytics: Ana
     token: str | None = None
     while True:
         params = [("年龄__gte", "30"), ("_size", "2"), *([("_next", token)] if token else [])]
-        page = read_rows(analytics, tmp_path / "data.parquet", version, parse_query(params), raw_allowed=False)
+        page = read_rows(
+            analytics,
+            tmp_path / "data.parquet",
+            version,
+            parse_query(params),
+            RowAccess.catalogue(version, raw_allowed=False),
+        )
         assert page.total == len(matching) and page.masked == ["姓名"]
         assert all(set(row["姓名"][1:]) == {"*"} for row in page.rows)  # masked: "人1" shows as "人*"
         assert [row["年龄"] for row in page.rows] == [ages[n] for n in page.row_numbers]
@@ -185,23 +191,42 @@ def test_pages_in_file_order_walk_the_matching_rows_once_in_order(analytics: Ana
 def test_a_new_file_is_counted_afresh(analytics: Analytics, tmp_path: Path) -> None:
     path = tmp_path / "data.parquet"
     version = write_people(path, [30, 40, 50])
-    assert read_rows(analytics, path, version, parse_query([("年龄__gt", "35")]), raw_allowed=True).total == 2
+    assert (
+        read_rows(
+            analytics, path, version, parse_query([("年龄__gt", "35")]), RowAccess.catalogue(version, raw_allowed=True)
+        ).total
+        == 2
+    )
     version = write_people(path, [30, 40, 50, 60, 70])  # the same path with other rows: the remembered count is stale
-    page = read_rows(analytics, path, version, parse_query([("年龄__gt", "35")]), raw_allowed=True)
+    page = read_rows(
+        analytics, path, version, parse_query([("年龄__gt", "35")]), RowAccess.catalogue(version, raw_allowed=True)
+    )
     assert page.total == 4 and [row["年龄"] for row in page.rows] == [40, 50, 60, 70]
 
 
 def test_facets_and_totals_follow_the_filter_on_a_shared_database(analytics: Analytics, tmp_path: Path) -> None:
     path = tmp_path / "data.parquet"
     version = write_people(path, [41, 30, 41, None, 30, 41])
-    every = read_rows(analytics, path, version, parse_query([("_facet", "年龄"), ("_size", "1")]), raw_allowed=True)
+    every = read_rows(
+        analytics,
+        path,
+        version,
+        parse_query([("_facet", "年龄"), ("_size", "1")]),
+        RowAccess.catalogue(version, raw_allowed=True),
+    )
     assert every.total == 6 and every.facets == {"年龄": [(41, 3), (30, 2), (None, 1)]}
     some = read_rows(
-        analytics, path, version, parse_query([("年龄__lt", "41"), ("_facet", "年龄")]), raw_allowed=True
+        analytics,
+        path,
+        version,
+        parse_query([("年龄__lt", "41"), ("_facet", "年龄")]),
+        RowAccess.catalogue(version, raw_allowed=True),
     )
     assert some.total == 2 and some.facets == {"年龄": [(30, 2)]}
     with pytest.raises(InvalidInput) as refused:
-        read_rows(analytics, path, version, parse_query([("_facet", "姓名")]), raw_allowed=False)
+        read_rows(
+            analytics, path, version, parse_query([("_facet", "姓名")]), RowAccess.catalogue(version, raw_allowed=False)
+        )
     assert refused.value.code == "rows.personal_filter"
 
 
@@ -211,5 +236,11 @@ def test_a_read_past_the_time_limit_is_a_clear_error(tmp_path: Path) -> None:
     pq.write_table(pa.table({"姓名": pa.array(["人"] * len(ages)), "年龄": ages}), path)
     version = write_people(tmp_path / "unused.parquet", [1])
     with Analytics(threads=1, query_seconds=0.001) as hurried, pytest.raises(InvalidInput) as refused:
-        read_rows(hurried, path, version, parse_query([("_facet", "年龄"), ("_sort_desc", "年龄")]), raw_allowed=True)
+        read_rows(
+            hurried,
+            path,
+            version,
+            parse_query([("_facet", "年龄"), ("_sort_desc", "年龄")]),
+            RowAccess.catalogue(version, raw_allowed=True),
+        )
     assert refused.value.code == "rows.timeout"

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -178,35 +179,76 @@ def _after(query: RowQuery, known: Mapping[str, str], cursor: list[Any]) -> tupl
     )
 
 
-def read_rows(
-    analytics: Analytics, parquet: Path, version: DatasetVersion, query: RowQuery, *, raw_allowed: bool
-) -> RowPage:
-    """A page of rows of `version`; personal fields masked unless `raw_allowed`, and then not filterable either."""
-    known = {f.name: f.type for f in version.fields}
-    kinds = {f.name: f.kind for f in version.fields}
-    for name in [
-        *(f.field for f in query.filters),
-        *query.fields,
-        *query.facets,
-        *([query.sort] if query.sort else []),
-    ]:
-        if name not in known:
+Transform = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class RowAccess:
+    """What one reader may do with each field of a version.
+
+    `shown` lists the fields the reader sees, in order, each with None (raw) or the function applied to every value
+    (masking, a pseudonym). Only raw fields may be filtered, sorted, faceted or searched; the protected fields in
+    `matchable` may still be matched exactly (a lookup that verifies a record without revealing the key).
+    `required` filters always apply, on any field of the version (a grant's row filter).
+    """
+
+    shown: Mapping[str, Transform | None]
+    matchable: frozenset[str] = frozenset()
+    required: tuple[RowFilter, ...] = ()
+
+    @classmethod
+    def catalogue(cls, version: DatasetVersion, *, raw_allowed: bool) -> RowAccess:
+        """The catalogue's rule: personal fields masked by their kind unless `raw_allowed` (the publisher)."""
+        shown: dict[str, Transform | None] = {}
+        for field in version.fields:
+            personal = field.kind != PersonalKind.NONE.value and not raw_allowed
+            shown[field.name] = partial(mask_value, field.kind) if personal else None
+        return cls(shown)
+
+    @property
+    def raw(self) -> set[str]:
+        return {name for name, transform in self.shown.items() if transform is None}
+
+
+def mask_value(kind: str, value: str) -> str:
+    return mask(kind, value) or ""
+
+
+def _check_names(query: RowQuery, access: RowAccess) -> None:
+    """Every field named must be one the reader sees (or may match); protected ones only in exact filters."""
+    matchable = set(access.shown) | access.matchable
+    for name in [*(f.field for f in query.filters)]:
+        if name not in matchable:
             raise InvalidInput("rows.unknown_field", N_("There is no field {field}"), field=name)
-    personal = {name for name, kind in kinds.items() if kind != PersonalKind.NONE.value}
-    if not raw_allowed:
-        asked = {f.field for f in query.filters} | set(query.facets) | ({query.sort} if query.sort else set())
-        probing = sorted(asked & personal)
-        if probing:
-            raise InvalidInput(
-                "rows.personal_filter",
-                N_("Personal fields cannot be filtered, sorted or faceted here: {fields}"),
-                fields=", ".join(probing),
-            )
-    columns = list(query.fields) or [f.name for f in version.fields]
-    searchable = [
-        name for name, type_ in known.items() if type_ in ("VARCHAR", "TEXT") and (raw_allowed or name not in personal)
-    ]
-    where, params = _where(query, known, searchable)
+    for name in [*query.fields, *query.facets, *([query.sort] if query.sort else [])]:
+        if name not in access.shown:
+            raise InvalidInput("rows.unknown_field", N_("There is no field {field}"), field=name)
+    raw = access.raw
+    probing = {f.field for f in query.filters if f.field not in raw and f.operator != "exact"}
+    probing |= {f.field for f in query.filters if f.field not in raw and f.field not in access.matchable}
+    probing |= {name for name in (*query.facets, *([query.sort] if query.sort else [])) if name not in raw}
+    if probing:
+        raise InvalidInput(
+            "rows.personal_filter",
+            N_("Personal fields cannot be filtered, sorted or faceted here: {fields}"),
+            fields=", ".join(sorted(probing)),
+        )
+
+
+def read_rows(
+    analytics: Analytics, parquet: Path, version: DatasetVersion, query: RowQuery, access: RowAccess
+) -> RowPage:
+    """A page of rows of `version` as `access` allows: fields shown raw or transformed, filters checked."""
+    known = {f.name: f.type for f in version.fields}
+    _check_names(query, access)
+    for flt in access.required:
+        if flt.field not in known:
+            raise InvalidInput("rows.unknown_field", N_("There is no field {field}"), field=flt.field)
+    columns = [name for name in (query.fields or tuple(access.shown)) if name in known]
+    raw = access.raw
+    searchable = [name for name, type_ in known.items() if type_ in ("VARCHAR", "TEXT") and name in raw]
+    effective = replace(query, filters=(*access.required, *query.filters))
+    where, params = _where(effective, known, searchable)
     key = _quote(query.sort) if query.sort else "file_row_number"
     direction = "DESC" if query.descending else "ASC"
     page_where, page_params = where, list(params)
@@ -250,15 +292,18 @@ def read_rows(
             ) from None
     more = len(result) > query.size
     result = result[: query.size]
-    masked = sorted(set(columns) & personal) if not raw_allowed else []
+    transforms = [(name, transform) for name in columns if (transform := access.shown[name]) is not None]
     rows = []
     for record in result:
         row = dict(zip(columns, record[: len(columns)], strict=True))
-        for name in masked:
-            row[name] = mask(kinds[name], None if row[name] is None else str(row[name]))
+        for name, transform in transforms:
+            if row[name] is not None:
+                row[name] = transform(str(row[name]))
         rows.append(row)
     next_token = _encode_cursor([result[-1][-1], int(result[-1][-2])]) if more and result else None
-    return RowPage(columns, rows, total, next_token, facets, masked, [int(r[-2]) for r in result])
+    return RowPage(
+        columns, rows, total, next_token, facets, [name for name, _ in transforms], [int(r[-2]) for r in result]
+    )
 
 
 def _total(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from yiwang.catalog.ingest import IngestResult, ingest_file
 from yiwang.catalog.models import Dataset, DatasetField, DatasetVersion, OpenType, SecurityLevel, ShareType
 from yiwang.catalog.profile import KindGuess, QualityReport, detect_personal_kinds, quality_report
-from yiwang.catalog.rows import RowPage, RowQuery, read_rows
+from yiwang.catalog.rows import RowAccess, RowPage, RowQuery, read_rows
 from yiwang.catalog.rules import (
     PUBLIC_OPEN_TYPES,
     CatalogAction,
@@ -612,9 +612,8 @@ def read_dataset_rows(
         chosen = chosen_version(dataset, version)
         if chosen is None:
             raise InvalidInput("dataset.no_version", N_("Dataset {name} has no data yet"), name=name)
-        page = read_rows(
-            analytics, version_file(data_dir, chosen), chosen, query, raw_allowed=is_publisher(actor, resource)
-        )
+        access = RowAccess.catalogue(chosen, raw_allowed=is_publisher(actor, resource))
+        page = read_rows(analytics, version_file(data_dir, chosen), chosen, query, access)
     if not resource.is_public:
         with database.session() as session:
             audit.record(

@@ -35,6 +35,15 @@ STAR = "*"
 ADDRESS_STARS = "****"
 
 
+class Disclosure(StrEnum):
+    """披露方式 how one field leaves the platform for one reader (set per field by a sharing grant)."""
+
+    RAW = "raw"  # 原文
+    MASKED = "masked"  # 脱敏, by the rules of the field's personal kind
+    PSEUDONYM = "pseudonym"  # 假名化, a keyed token (yiwang.core.pseudonyms)
+    WITHHELD = "withheld"  # 不提供: never shown, though a lookup may still match on it
+
+
 class PersonalKind(StrEnum):
     """Kind of personal data in a field 个人信息类型, set at ingest and confirmed by the publisher."""
 

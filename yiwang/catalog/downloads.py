@@ -12,7 +12,7 @@ import io
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +97,7 @@ def _stream(table: SqlTable, fmt: str, data_dir: Path) -> Iterator[bytes]:
     except BaseException:
         shutil.rmtree(spill, ignore_errors=True)
         raise
-    writer = {"csv": _csv, "json": _json, "parquet": _parquet}[fmt]
+    writer = WRITERS[fmt]
 
     def chunks() -> Iterator[bytes]:
         try:
@@ -109,7 +109,7 @@ def _stream(table: SqlTable, fmt: str, data_dir: Path) -> Iterator[bytes]:
     return chunks()
 
 
-def _csv(reader: pa.RecordBatchReader) -> Iterator[bytes]:
+def write_csv(reader: pa.RecordBatchReader) -> Iterator[bytes]:
     sink = io.BytesIO()
     sink.write(UTF8_BOM)  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
     # Arrow quotes every header name; Python's csv quotes only the names that need it, as Excel writes them.
@@ -131,7 +131,7 @@ def _drain(sink: io.BytesIO) -> bytes:
     return data
 
 
-def _json(reader: pa.RecordBatchReader) -> Iterator[bytes]:
+def write_json(reader: pa.RecordBatchReader) -> Iterator[bytes]:
     first = True
     yield b"["
     for batch in reader:
@@ -176,10 +176,17 @@ class _Drain:
         return data
 
 
-def _parquet(reader: pa.RecordBatchReader) -> Iterator[bytes]:
+def write_parquet(reader: pa.RecordBatchReader) -> Iterator[bytes]:
     sink = _Drain()
     with pq.ParquetWriter(pa.PythonFile(sink, mode="w"), reader.schema, compression="zstd") as writer:
         for batch in reader:
             writer.write_batch(batch)
             yield sink.take()
     yield sink.take()
+
+
+WRITERS: dict[str, Callable[[pa.RecordBatchReader], Iterator[bytes]]] = {
+    "csv": write_csv,
+    "json": write_json,
+    "parquet": write_parquet,
+}

@@ -57,6 +57,7 @@ SECURITY_LABELS = {
 def _new_uuid() -> str:
     return str(uuid.uuid4())
 
+
 UPDATE_FREQUENCIES = {
     "daily": N_("Daily"),
     "weekly": N_("Weekly"),

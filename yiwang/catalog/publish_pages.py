@@ -142,4 +142,3 @@ async def confirm_fields_from_form(name: str, request: Request, actor: PageActor
 
     await run_in_threadpool(confirm)
     return RedirectResponse(f"/datasets/{name}?confirmed=1#fields-title", status_code=303)
-

@@ -149,6 +149,11 @@ def _where(query: RowQuery, known: Mapping[str, str], searchable: Sequence[str])
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def filter_sql(filters: Sequence[RowFilter], known: Mapping[str, str]) -> tuple[str, list[Any]]:
+    """`` WHERE ...`` (or nothing) and its parameters for `filters` over fields of the types in `known`."""
+    return _where(RowQuery(filters=tuple(filters)), known, [])
+
+
 def _encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
 

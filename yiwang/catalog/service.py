@@ -540,9 +540,7 @@ def list_visible_datasets(
 ) -> tuple[list[Dataset], int]:
     """A page of the datasets `actor` may see, oldest change first (for harvesting), and how many there are."""
     if not 0 <= offset <= MAX_OFFSET or not 1 <= limit <= MAX_LIST:
-        raise InvalidInput(
-            "dataset.bad_page", N_("Page must be ≥ 1 and page size between 1 and {max}"), max=MAX_LIST
-        )
+        raise InvalidInput("dataset.bad_page", N_("Page must be ≥ 1 and page size between 1 and {max}"), max=MAX_LIST)
     query = visible_datasets(actor)
     if modified_since is not None:
         query = query.where(Dataset.modified_at >= modified_since)

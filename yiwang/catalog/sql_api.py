@@ -13,7 +13,7 @@ from yiwang.web.deps import OptionalApiActor, ReadSessionDep, SettingsDep
 router = APIRouter(prefix="/api/v1/sql", tags=["catalogue"])
 
 SQL_HELP = (
-    "One SELECT (WITH and UNION allowed) over open datasets, named as `\"weather-daily\"` or `weather_daily`; "
+    'One SELECT (WITH and UNION allowed) over open datasets, named as `"weather-daily"` or `weather_daily`; '
     "ordinary text, maths, date, aggregate and window functions only."
 )
 

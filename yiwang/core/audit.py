@@ -164,6 +164,7 @@ def record_refusal(session: Session, refusal: Exception) -> None:
         resource_type=resource.type if resource else "",
         resource_id=resource.id if resource else "",
         result="denied",
+        detail={"reason": refusal.code} if refusal.code != "permission.denied" else None,
     )
 
 

@@ -40,6 +40,8 @@ class Resource:
     owner_user_id: int | None = None
     owner_department_id: int | None = None
     is_public: bool = False
+    # a second department with a stake in the resource: the consumer of a sharing request or grant
+    counterpart_department_id: int | None = None
 
 
 Rule = Callable[[Actor, Resource | None], bool]
@@ -90,8 +92,16 @@ def register(action: str, rule: Rule) -> None:
 class AccessRefused(PermissionDenied):
     """A refusal by `authorize`; it carries what was refused so the audit chain can remember it."""
 
-    def __init__(self, actor: Actor, action: str, resource: Resource | None) -> None:
-        super().__init__("permission.denied", N_("You are not allowed to do this ({action})"), action=action)
+    def __init__(
+        self,
+        actor: Actor,
+        action: str,
+        resource: Resource | None,
+        code: str = "permission.denied",
+        message: str = N_("You are not allowed to do this ({action})"),
+        **params: object,
+    ) -> None:
+        super().__init__(code, message, action=action, **params)
         self.actor = actor
         self.action = action
         self.resource = resource

@@ -65,3 +65,13 @@ class TooLarge(DomainError):
     """An upload or request over the configured limit."""
 
     http_status = 413
+
+
+class TooManyRequests(DomainError):
+    """Over a rate limit; `retry_after` seconds until the next call may succeed (sent as ``Retry-After``)."""
+
+    http_status = 429
+
+    def __init__(self, code: str, message: str, *, retry_after: int, **params: Any) -> None:
+        super().__init__(code, message, retry_after=retry_after, **params)
+        self.retry_after = retry_after

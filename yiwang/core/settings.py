@@ -74,6 +74,16 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(
         2048, ge=1, le=1024 * 1024, description="Largest file accepted by an upload or `yiwang ingest`, in MiB."
     )
+    sharing_review_days: int = Field(
+        10,
+        ge=1,
+        le=60,
+        description="Working days (Monday to Friday) an owner department has to decide a sharing request before it "
+        "is flagged overdue.",
+    )
+    sharing_rate_limit: int = Field(
+        600, ge=1, le=100_000, description="Exchange calls a grant allows per minute unless its approval says less."
+    )
     host: str = Field("127.0.0.1", description="Address `yiwang serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `yiwang serve` listens on.")
 

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from yiwang.core.errors import AuthenticationRequired, DomainError
+from yiwang.core.errors import AuthenticationRequired, DomainError, TooManyRequests
 from yiwang.core.i18n import N_, Translate, translator
 from yiwang.core.identity import Actor
 from yiwang.web.deps import page_actor
@@ -69,7 +69,11 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     if isinstance(exc, AuthenticationRequired) and not wants_json(request) and request.method == "GET":
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    headers = {"WWW-Authenticate": 'Bearer realm="yiwang"'} if isinstance(exc, AuthenticationRequired) else None
+    headers: dict[str, str] | None = None
+    if isinstance(exc, AuthenticationRequired):
+        headers = {"WWW-Authenticate": 'Bearer realm="yiwang"'}
+    elif isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error_response(request, exc.http_status, exc.code, exc.render(_translate(request)), headers)
 
 

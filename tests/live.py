@@ -119,5 +119,3 @@ def running_demo_portal(root: Path) -> Iterator[Portal]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-

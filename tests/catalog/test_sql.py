@@ -75,7 +75,7 @@ HOSTILE = [
     ("CREATE TABLE t AS SELECT 1", "sql.not_select", "CREATE"),
     ("CREATE TEMP VIEW v AS SELECT 1", "sql.not_select", "CREATE"),
     ("INSERT INTO \"open-people\" VALUES ('x', 'x', 'x', 1)", "sql.not_select", "INSERT"),
-    ("DELETE FROM \"open-people\"", "sql.not_select", "DELETE"),
+    ('DELETE FROM "open-people"', "sql.not_select", "DELETE"),
     ("COPY \"open-people\" TO '/tmp/people.csv'", "sql.not_select", "COPY"),
     ("COPY (SELECT 1) TO '/tmp/out.csv'", "sql.not_select", "COPY"),
     ("ATTACH '/tmp/other.db' AS other", "sql.not_select", "ATTACH"),
@@ -85,7 +85,7 @@ HOSTILE = [
     ("INSTALL httpfs", "sql.not_select", "INSTALL"),
     ("LOAD httpfs", "sql.not_select", "LOAD"),
     ("CALL pragma_version()", "sql.not_select", "CALL"),
-    ("DESCRIBE \"open-people\"", "sql.not_select", "DESCRIBE"),
+    ('DESCRIBE "open-people"', "sql.not_select", "DESCRIBE"),
     ("SHOW TABLES", "sql.not_select", "SHOW"),
     ("USE memory", "sql.not_select", "USE"),
     ("VALUES (1)", "sql.not_select", "VALUES"),
@@ -94,7 +94,7 @@ HOSTILE = [
     ("SELECT * FROM pragma_database_list()", "sql.not_allowed", "pragma_database_list"),
     ("SELECT * FROM duckdb_tables", "sql.unknown_table", "duckdb_tables"),
     ("SELECT * FROM information_schema.tables", "sql.unknown_table", "information_schema.tables"),
-    ("SELECT * FROM memory.main.\"open-people\"", "sql.unknown_table", "memory.main"),
+    ('SELECT * FROM memory.main."open-people"', "sql.unknown_table", "memory.main"),
     ("SELECT * FROM query('SELECT 1')", "sql.not_allowed", "query"),
     ("SELECT * FROM query_table('open-people')", "sql.not_allowed", "query_table"),
     ("SELECT getenv('HOME')", "sql.not_allowed", "getenv"),
@@ -108,13 +108,13 @@ HOSTILE = [
     ("SELECT list_transform([1], x -> x)", "sql.not_allowed", "transform"),
     ("SELECT ?", "sql.not_allowed", "?"),
     ("SELECT 1; SELECT 2", "sql.multiple_statements", "one SELECT"),
-    ("SELECT 1; DROP TABLE \"open-people\"", "sql.multiple_statements", "one SELECT"),
+    ('SELECT 1; DROP TABLE "open-people"', "sql.multiple_statements", "one SELECT"),
     ("/* hidden */ SELECT getenv('HOME') -- trailing", "sql.not_allowed", "getenv"),
     ("SELECT 1 UNION ALL (SELECT current_setting('temp_directory'))", "sql.not_allowed", "current_setting"),
     ("SELECT (SELECT max(x) FROM read_parquet('{people}'))", "sql.not_allowed", "read_parquet"),
     ("WITH t AS (SELECT * FROM query('SELECT 1')) SELECT * FROM t", "sql.not_allowed", "query"),
     ('WITH "x.csv" AS (SELECT 1) SELECT * FROM "x.csv"', "sql.bad_name", "x.csv"),
-    ("SELECT * FROM \"open-people\" AT (VERSION => 1)", "sql.not_allowed", "AT (VERSION => 1)"),
+    ('SELECT * FROM "open-people" AT (VERSION => 1)', "sql.not_allowed", "AT (VERSION => 1)"),
     ("SELECT * FROM raw_0123", "sql.unknown_table", "raw_0123"),
     ("SELEC 1", "sql.syntax", "not valid SQL"),
     ("   ", "sql.empty", "SELECT"),
@@ -205,9 +205,7 @@ def test_legitimate_queries_work(
     assert run(sql, tables, tmp_path) == expected
 
 
-def test_personal_fields_are_masked_and_filters_see_only_masked_text(
-    tables: list[SqlTable], tmp_path: Path
-) -> None:
+def test_personal_fields_are_masked_and_filters_see_only_masked_text(tables: list[SqlTable], tmp_path: Path) -> None:
     ids = [str(r[0]) for r in run("SELECT 身份证号 FROM open_people", tables, tmp_path)]
     assert ids[0] == "1101**********002X" and all("*" in v for v in ids)
     assert [r[0] for r in run("SELECT 姓名 FROM open_people", tables, tmp_path)] == ["张*", "李*", "王*", "赵*", "钱*"]
@@ -360,7 +358,7 @@ def query(database: Database, settings: Settings, actor: Actor, sql: str) -> lis
 
 def test_anyone_joins_two_open_datasets(database: Database, settings: Settings, publisher: Actor) -> None:
     sql = (
-        "SELECT p.城市, count(*) AS n FROM open_people p JOIN \"weather-daily\" w ON p.城市 = w.城市 "
+        'SELECT p.城市, count(*) AS n FROM open_people p JOIN "weather-daily" w ON p.城市 = w.城市 '
         "GROUP BY p.城市 ORDER BY p.城市"
     )
     assert query(database, settings, Actor.anonymous(), sql) == [("三亚", 1), ("海口", 6)]

@@ -195,7 +195,6 @@ def fuzz(client: TestClient, operation: APIOperation, world: World, identity: st
     """Problems found by fuzzing one operation as one identity, each with the request that found it."""
     problems: list[str] = []
     for mode in modes_for(operation):
-
         # a fixed seed per (identity, operation, mode): reproducible, yet each identity explores other inputs
         @seed(zlib.crc32(f"{identity} {operation.label} {mode.value}".encode()))
         @hypothesis_settings(
@@ -283,7 +282,6 @@ def test_the_checks_can_fail(fuzz_client: TestClient) -> None:
     me = httpx2.Request("GET", "http://testserver/api/v1/me")
     with pytest.raises(Exception):  # noqa: B017
         declared.validate_response(httpx2.Response(200, request=me, json={"username": 5}), checks=CHECKS)
-
 
 
 TOO_BIG = 2**63  # one past SQLite's largest INTEGER: the driver raises OverflowError before the query runs

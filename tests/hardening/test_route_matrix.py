@@ -198,6 +198,56 @@ EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
         Call("GET", f"/datasets/{OPEN}/download.parquet", PUBLIC),
         page("GET", f"/datasets/{CLOSED}/download.csv", PUBLISHERS, hidden=HIDDEN_FROM_PUBLIC),
     ),
+    # sharing (一网协同): staff of 海南省卫生健康委员会 (other) ask for 海南省公安厅's (own) closed registry
+    ("POST", "/api/v1/sharing/requests"): (
+        Call(
+            "POST",
+            "/api/v1/sharing/requests",
+            frozenset({OTHER}),
+            json={"dataset": CLOSED, "fields": ["姓名"], "purpose": "核验", "legal_basis": "依法", "days": 5},
+            hidden=DATASET_HIDDEN,
+            refusal=frozenset({401, 403, 404, 409}),  # the owner's own staff: 409, it already holds the data
+        ),
+    ),
+    ("GET", "/api/v1/sharing/requests"): (Call("GET", "/api/v1/sharing/requests", SIGNED_IN),),
+    ("GET", "/api/v1/sharing/review"): (Call("GET", "/api/v1/sharing/review", SIGNED_IN),),
+    ("GET", "/api/v1/sharing/requests/{request_id}"): (
+        Call("GET", "/api/v1/sharing/requests/{granted_request}", GOVERNMENT, hidden=DATASET_HIDDEN),
+    ),
+    ("POST", "/api/v1/sharing/requests/{request_id}/approve"): (
+        Call("POST", "/api/v1/sharing/requests/{to_approve}/approve", frozenset({OWN}), json={}, hidden=DATASET_HIDDEN),
+    ),
+    ("POST", "/api/v1/sharing/requests/{request_id}/refuse"): (
+        Call(
+            "POST",
+            "/api/v1/sharing/requests/{to_refuse}/refuse",
+            frozenset({OWN}),
+            json={"reason": "不符合"},
+            hidden=DATASET_HIDDEN,
+        ),
+    ),
+    ("POST", "/api/v1/sharing/requests/{request_id}/withdraw"): (
+        Call("POST", "/api/v1/sharing/requests/{to_withdraw}/withdraw", frozenset({OTHER}), hidden=DATASET_HIDDEN),
+    ),
+    ("GET", "/api/v1/grants"): (Call("GET", "/api/v1/grants", SIGNED_IN),),
+    ("GET", "/api/v1/grants/{grant_id}"): (Call("GET", "/api/v1/grants/{grant}", GOVERNMENT, hidden=DATASET_HIDDEN),),
+    ("POST", "/api/v1/grants/{grant_id}/revoke"): (
+        Call("POST", "/api/v1/grants/{to_revoke}/revoke", frozenset({ADMIN, OWN}), hidden=DATASET_HIDDEN),
+    ),
+    ("GET", "/api/v1/grants/{grant_id}/usage"): (
+        Call("GET", "/api/v1/grants/{grant}/usage", GOVERNMENT, hidden=DATASET_HIDDEN),
+    ),
+    ("GET", "/api/v1/sharing/usage"): (Call("GET", "/api/v1/sharing/usage", SIGNED_IN),),
+    ("GET", "/api/v1/sharing/network"): (Call("GET", "/api/v1/sharing/network", frozenset({ADMIN, AUDITOR})),),
+    ("GET", "/api/v1/exchange/{grant_id}/rows"): (
+        Call("GET", "/api/v1/exchange/{grant}/rows", frozenset({OTHER}), query={"limit": "1"}),
+    ),
+    ("GET", "/api/v1/exchange/{grant_id}/lookup"): (
+        Call("GET", "/api/v1/exchange/{grant}/lookup", frozenset({OTHER}), query={"姓名": "张三"}),
+    ),
+    ("GET", "/api/v1/exchange/{grant_id}/export.{fmt}"): (
+        Call("GET", "/api/v1/exchange/{grant}/export.csv", frozenset({OTHER})),
+    ),
     # CKAN Action API: every action, GET for reads and POST for all; the /api/action alias samples both kinds
     ("GET", "/api/3/action/{name}"): _ckan("/api/3/action", "GET"),
     ("POST", "/api/3/action/{name}"): _ckan("/api/3/action", "POST"),
@@ -305,6 +355,21 @@ def build_world(client: TestClient, database: Database, make_user: UserFactory) 
             f"/api/v1/datasets/{name}/versions", headers=publisher, files={"file": ("人口.csv", CSV, "text/csv")}
         )
         assert uploaded.status_code == 201, uploaded.text
+    consumer = {"Authorization": world.tokens[OTHER]}
+
+    def ask() -> str:
+        body = {"dataset": CLOSED, "fields": ["姓名", "年龄"], "purpose": "核验", "legal_basis": "依法", "days": 30}
+        response = client.post("/api/v1/sharing/requests", headers=consumer, json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def grant() -> tuple[str, str]:
+        request_id = ask()
+        response = client.post(f"/api/v1/sharing/requests/{request_id}/approve", headers=publisher, json={})
+        assert response.status_code == 200, response.text
+        return request_id, str(response.json()["grant_id"])
+
+    granted_request, live_grant = grant()
     for name in (CLOSED, SHARED, OPEN):
         shown = client.get("/api/3/action/package_show", params={"id": name}, headers=publisher).json()
         versions[name] = shown["result"]["resources"][0]["id"]
@@ -323,6 +388,12 @@ def build_world(client: TestClient, database: Database, make_user: UserFactory) 
             "own_page_token": _token_id(database, username),
             "victim_api_token": _token_id(database, "victim"),
             "victim_page_token": _token_id(database, "victim"),
+            "granted_request": granted_request,
+            "grant": live_grant,
+            "to_approve": ask(),
+            "to_refuse": ask(),
+            "to_withdraw": ask(),
+            "to_revoke": grant()[1],
         }
     return world
 

@@ -34,6 +34,7 @@ from yiwang.sharing.rules import SharingAction, request_resource
 MAX_DAYS = 3 * 365
 MAX_TEXT = 2000
 MAX_LIST = 500
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -310,9 +311,16 @@ def _grant(
     return grant
 
 
+def _known_id(request_id: int) -> bool:
+    """Ids are 32-bit integers: a larger number names no request (and would overflow the database driver)."""
+    return 0 < request_id <= MAX_ID
+
+
 def _locked_request(session: Session, actor: Actor, request_id: int) -> SharingRequest:
-    request = session.scalar(
-        select(SharingRequest).where(SharingRequest.id == request_id).with_for_update(of=SharingRequest)
+    request = (
+        session.scalar(select(SharingRequest).where(SharingRequest.id == request_id).with_for_update(of=SharingRequest))
+        if _known_id(request_id)
+        else None
     )
     if request is None or not can(actor, SharingAction.VIEW, resource_of(request)):
         require_signed_in(actor)
@@ -420,7 +428,7 @@ def revoke_grant(session: Session, actor: Actor, grant_id: str, reason: str) -> 
 
 def get_request(session: Session, actor: Actor, request_id: int) -> SharingRequest:
     """A request the actor may see (consumer, owner, administrator, auditor); others get not found."""
-    request = session.get(SharingRequest, request_id)
+    request = session.get(SharingRequest, request_id) if _known_id(request_id) else None
     if request is None or not can(actor, SharingAction.VIEW, resource_of(request)):
         require_signed_in(actor)
         raise NotFound("sharing.not_found", N_("No sharing request {id}"), id=request_id)

@@ -85,7 +85,7 @@ def list_requests(
                 request.dataset.department.name,
                 request.consumer.name,
                 service.effective_state(request).value + (" [red]逾期 overdue[/]" if late else ""),
-                f"{request.review_due_at:%Y-%m-%d}",
+                f"{request.review_due_at:%Y-%m-%d}" if request.state == RequestState.PENDING.value else "—",
                 request.grant.id if request.grant else "—",
             )
         console.print(table)

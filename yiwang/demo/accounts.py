@@ -50,6 +50,10 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("ziran", "自然资源和规划厅 李工", ("dept_staff",), "海南省自然资源和规划厅"),
     DemoAccount("weijian", "卫健委 黎医生", ("dept_staff",), "海南省卫生健康委员会"),
     DemoAccount("haikou", "海口市政务服务中心 周窗口", ("dept_staff",), "海口市政务服务中心"),
+    DemoAccount("minzheng", "民政厅 郑科长", ("dept_staff",), "海南省民政厅"),
+    DemoAccount("shuiwu", "税务局 韩专管员", ("dept_staff",), "海南省税务局"),
+    DemoAccount("jiaoyu", "教育厅 冯老师", ("dept_staff",), "海南省教育厅"),
+    DemoAccount("yingji", "应急管理厅 邢值班员", ("dept_staff",), "海南省应急管理厅"),
     DemoAccount("qiye", "海南椰林数据科技有限公司", ("enterprise",), None),
     DemoAccount("shimin", "市民 张小明", ("citizen",), None),
 )

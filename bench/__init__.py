@@ -13,4 +13,5 @@ BENCHMARKS: dict[str, str] = {
     "http": "bench.http",
     "rows": "bench.rows",
     "search": "bench.search",
+    "exchange": "bench.exchange",
 }

@@ -16,7 +16,9 @@ from yiwang.web.deps import CSRF_FIELD, csrf_token
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Each domain package keeps its pages' templates beside its code, under templates/<package>/.
-DOMAIN_TEMPLATE_DIRS = [Path(__file__).resolve().parent.parent / "catalog" / "templates"]
+DOMAIN_TEMPLATE_DIRS = [
+    Path(__file__).resolve().parent.parent / package / "templates" for package in ("catalog", "sharing")
+]
 
 
 def make_templates() -> Jinja2Templates:

@@ -330,8 +330,10 @@ def sides(options: Options, kind: DatabaseKind, work: Path, size: ExchangeSize) 
         stack.callback(ours.close)
         duck = DuckDBSide(made.parquet)
         stack.callback(duck.close)
-        asks = {"lookup by ID": {"yiwang": ours.lookup, "DuckDB": duck.lookup}}
-        asks["filtered page"] = {"yiwang": ours.page, "DuckDB": duck.page}
+        asks: dict[str, dict[str, Ask]] = {
+            "lookup by ID": {"yiwang": ours.lookup, "DuckDB": duck.lookup},
+            "filtered page": {"yiwang": ours.page, "DuckDB": duck.page},
+        }
         yield Sides(asks, made, grant_id)
 
 

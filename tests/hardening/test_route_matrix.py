@@ -209,8 +209,8 @@ EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
             refusal=frozenset({401, 403, 404, 409}),  # the owner's own staff: 409, it already holds the data
         ),
     ),
-    ("GET", "/api/v1/sharing/requests"): (Call("GET", "/api/v1/sharing/requests", SIGNED_IN),),
-    ("GET", "/api/v1/sharing/review"): (Call("GET", "/api/v1/sharing/review", SIGNED_IN),),
+    ("GET", "/api/v1/sharing/requests"): (Call("GET", "/api/v1/sharing/requests", GOVERNMENT),),
+    ("GET", "/api/v1/sharing/review"): (Call("GET", "/api/v1/sharing/review", GOVERNMENT),),
     ("GET", "/api/v1/sharing/requests/{request_id}"): (
         Call("GET", "/api/v1/sharing/requests/{granted_request}", GOVERNMENT, hidden=DATASET_HIDDEN),
     ),
@@ -229,7 +229,7 @@ EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
     ("POST", "/api/v1/sharing/requests/{request_id}/withdraw"): (
         Call("POST", "/api/v1/sharing/requests/{to_withdraw}/withdraw", frozenset({OTHER}), hidden=DATASET_HIDDEN),
     ),
-    ("GET", "/api/v1/grants"): (Call("GET", "/api/v1/grants", SIGNED_IN),),
+    ("GET", "/api/v1/grants"): (Call("GET", "/api/v1/grants", GOVERNMENT),),
     ("GET", "/api/v1/grants/{grant_id}"): (Call("GET", "/api/v1/grants/{grant}", GOVERNMENT, hidden=DATASET_HIDDEN),),
     ("POST", "/api/v1/grants/{grant_id}/revoke"): (
         Call("POST", "/api/v1/grants/{to_revoke}/revoke", frozenset({ADMIN, OWN}), hidden=DATASET_HIDDEN),
@@ -237,7 +237,7 @@ EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
     ("GET", "/api/v1/grants/{grant_id}/usage"): (
         Call("GET", "/api/v1/grants/{grant}/usage", GOVERNMENT, hidden=DATASET_HIDDEN),
     ),
-    ("GET", "/api/v1/sharing/usage"): (Call("GET", "/api/v1/sharing/usage", SIGNED_IN),),
+    ("GET", "/api/v1/sharing/usage"): (Call("GET", "/api/v1/sharing/usage", GOVERNMENT),),
     ("GET", "/api/v1/sharing/network"): (Call("GET", "/api/v1/sharing/network", frozenset({ADMIN, AUDITOR})),),
     ("GET", "/api/v1/exchange/{grant_id}/rows"): (
         Call("GET", "/api/v1/exchange/{grant}/rows", frozenset({OTHER}), query={"limit": "1"}),
@@ -291,6 +291,35 @@ EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
     ("POST", "/review/{name}"): (
         page("POST", f"/review/{CLOSED}", ADMINS, form=CLASSIFIED_AS_IS, hidden=DATASET_HIDDEN),
     ),
+    ("GET", "/sharing"): (page("GET", "/sharing", GOVERNMENT),),
+    ("GET", "/sharing/new"): (page("GET", f"/sharing/new?dataset={CLOSED}", GOVERNMENT),),
+    ("POST", "/sharing/new"): (
+        page(
+            "POST",
+            "/sharing/new",
+            frozenset({OTHER}),
+            form={"dataset": CLOSED, "fields": "姓名", "purpose": "核验", "legal_basis": "依法", "days": "5"},
+            refusal=frozenset({401, 403, 404, 409}),
+        ),
+    ),
+    ("GET", "/sharing/requests/{request_id}"): (
+        page("GET", "/sharing/requests/{granted_request}", GOVERNMENT, hidden=DATASET_HIDDEN),
+    ),
+    ("POST", "/sharing/requests/{request_id}/approve"): (
+        page("POST", "/sharing/requests/{page_to_approve}/approve", frozenset({OWN}), form={"field": "姓名"}),
+    ),
+    ("POST", "/sharing/requests/{request_id}/refuse"): (
+        page("POST", "/sharing/requests/{page_to_refuse}/refuse", frozenset({OWN}), form={"reason": "不符合"}),
+    ),
+    ("POST", "/sharing/requests/{request_id}/withdraw"): (
+        page("POST", "/sharing/requests/{page_to_withdraw}/withdraw", frozenset({OTHER})),
+    ),
+    ("GET", "/sharing/grants/{grant_id}"): (page("GET", "/sharing/grants/{grant}", GOVERNMENT, hidden=DATASET_HIDDEN),),
+    ("POST", "/sharing/grants/{grant_id}/revoke"): (
+        page("POST", "/sharing/grants/{page_to_revoke}/revoke", frozenset({ADMIN, OWN})),
+    ),
+    ("GET", "/sharing/usage"): (page("GET", "/sharing/usage", GOVERNMENT),),
+    ("GET", "/sharing/network"): (page("GET", "/sharing/network", frozenset({ADMIN, AUDITOR})),),
     # last: signing in again and out changes the role's session
     ("POST", "/login"): (page("POST", "/login", PUBLIC, form={"username": "{username}", "password": "{password}"}),),
     ("POST", "/logout"): (page("POST", "/logout", PUBLIC),),
@@ -394,6 +423,10 @@ def build_world(client: TestClient, database: Database, make_user: UserFactory) 
             "to_refuse": ask(),
             "to_withdraw": ask(),
             "to_revoke": grant()[1],
+            "page_to_approve": ask(),
+            "page_to_refuse": ask(),
+            "page_to_withdraw": ask(),
+            "page_to_revoke": grant()[1],
         }
     return world
 

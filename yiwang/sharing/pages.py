@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from yiwang.catalog import service as catalog
 from yiwang.catalog.models import ShareType
-from yiwang.core.authz import authorize, can, require_signed_in
+from yiwang.core.authz import authorize, can
 from yiwang.core.errors import InvalidInput
 from yiwang.core.i18n import N_, Translate
 from yiwang.core.identity import Role
@@ -49,7 +49,7 @@ def _labels() -> dict[str, Any]:
 @router.get("/sharing", response_class=HTMLResponse)
 def show_sharing(request: Request, actor: PageActor, session: ReadSessionDep) -> Response:
     """The hub: what waits for the actor's decision, what their department asked for, the grants both ways."""
-    require_signed_in(actor)
+    authorize(actor, SharingAction.BROWSE)
     everyone = actor.has_role(Role.ADMIN, Role.AUDITOR)
     queue = service.review_queue(session, actor)
     outgoing = [] if everyone else service.list_requests(session, actor, direction="outgoing")
@@ -75,7 +75,7 @@ def show_sharing(request: Request, actor: PageActor, session: ReadSessionDep) ->
 
 @router.get("/sharing/new", response_class=HTMLResponse)
 def show_new_request(request: Request, actor: PageActor, session: ReadSessionDep, dataset: str = "") -> Response:
-    require_signed_in(actor)
+    authorize(actor, SharingAction.BROWSE)
     found = catalog.get_dataset(session, actor, dataset) if dataset else None
     version = found.current_version if found else None
     return render(
@@ -236,7 +236,7 @@ def show_grant(
 @router.get("/sharing/usage", response_class=HTMLResponse)
 def show_usage(request: Request, actor: PageActor, session: ReadSessionDep, translate: TranslateDep) -> Response:
     """Who used our data (and what we used), for what, how often — the last 30 days."""
-    require_signed_in(actor)
+    authorize(actor, SharingAction.BROWSE)
     uses = usage.grant_uses(session, actor)
     given = [u for u in uses if actor.has_role(Role.ADMIN, Role.AUDITOR) or u.owner == actor.department_name]
     held = [u for u in uses if u.consumer == actor.department_name and u not in given]
@@ -263,7 +263,6 @@ def _network_chart(edges: list[usage.NetworkEdge], translate: Translate) -> dict
 @router.get("/sharing/network", response_class=HTMLResponse)
 def show_network(request: Request, actor: PageActor, session: ReadSessionDep, translate: TranslateDep) -> Response:
     """The administrator's picture: which departments share with which, and how much (last 30 days)."""
-    require_signed_in(actor)
     authorize(actor, SharingAction.NETWORK)
     edges = usage.sharing_network(session, actor)
     departments = {e.owner for e in edges} | {e.consumer for e in edges}

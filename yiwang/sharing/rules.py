@@ -9,6 +9,7 @@ from yiwang.core.identity import Actor, Role
 class SharingAction:
     """Protected actions of sharing (一网协同)."""
 
+    BROWSE = "sharing.browse"
     REQUEST = "sharing.request"
     VIEW = "sharing.view"
     DECIDE = "sharing.decide"
@@ -47,6 +48,7 @@ def is_owner(actor: Actor, resource: Resource | None) -> bool:
     return resource is not None and _in_department(actor, resource.owner_department_id)
 
 
+register(SharingAction.BROWSE, lambda actor, _resource: actor.has_role(Role.ADMIN, Role.DEPT_STAFF, Role.AUDITOR))
 register(SharingAction.REQUEST, is_consumer)
 register(
     SharingAction.VIEW,

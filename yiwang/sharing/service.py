@@ -492,7 +492,7 @@ def list_requests(
 ) -> list[SharingRequest]:
     """Requests the actor may see, newest first: ``outgoing`` (their department asked), ``incoming`` (asked of their
     department) or ``all``; `state` may be any state including ``expired``."""
-    require_signed_in(actor)
+    authorize(actor, SharingAction.BROWSE)
     query = _visible_requests(actor)
     if direction == "outgoing":
         query = query.where(SharingRequest.consumer_department_id == (actor.department_id or -1))
@@ -522,7 +522,7 @@ def list_requests(
 
 def review_queue(session: Session, actor: Actor) -> list[SharingRequest]:
     """Pending requests the actor's department must decide (all pending ones for admins), oldest deadline first."""
-    require_signed_in(actor)
+    authorize(actor, SharingAction.BROWSE)
     query = _visible_requests(actor).where(SharingRequest.state == RequestState.PENDING.value)
     if not (actor.has_role(Role.ADMIN, Role.AUDITOR) or actor.is_operator):
         query = query.where(Dataset.department_id == actor.department_id)
@@ -531,7 +531,7 @@ def review_queue(session: Session, actor: Actor) -> list[SharingRequest]:
 
 def list_grants(session: Session, actor: Actor, *, direction: str = "all", live_only: bool = False) -> list[Grant]:
     """Grants the actor may see: ``held`` by their department, ``given`` on their department's data, or ``all``."""
-    require_signed_in(actor)
+    authorize(actor, SharingAction.BROWSE)
     visible = _visible_requests(actor).with_only_columns(SharingRequest.id)
     query = select(Grant).join(Grant.dataset).where(Grant.request_id.in_(visible))
     if direction == "held":

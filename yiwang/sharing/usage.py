@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from yiwang.catalog.models import Dataset
-from yiwang.core.authz import authorize, require_signed_in
+from yiwang.core.authz import authorize
 from yiwang.core.identity import Actor, Role
 from yiwang.core.models import Department, utcnow
 from yiwang.sharing.models import Grant, GrantCalls
@@ -85,7 +85,7 @@ def grant_daily_use(session: Session, actor: Actor, grant_id: str, days: int = 3
 def grant_uses(session: Session, actor: Actor, *, days: int = 30) -> list[GrantUse]:
     """Every grant on the actor's department's data or held by it (all grants for admins and auditors), with
     calls and rows over the last `days` days, busiest first."""
-    require_signed_in(actor)
+    authorize(actor, SharingAction.BROWSE)
     since = _since_minute(days)
     owner = aliased(Department)
     consumer = aliased(Department)

@@ -59,7 +59,8 @@ SEQUENCES = 1_000
 ID_SPACE = len(DISTRICT_CODES) * BIRTH_DAYS * SEQUENCES  # 486 M distinct numbers
 SCRAMBLE = 2_654_435_761  # a prime above ID_SPACE, so i ↦ i·SCRAMBLE mod ID_SPACE never repeats a number
 CHUNK_ROWS = 20_000
-CHECKS = 3  # keys asked of both sides before timing (not among the timed ones, whose totals yiwang would remember)
+CHECKS = 3  # values asked of both sides before timing; ID numbers apart from the timed ones, whose count is not yet
+# remembered by yiwang when they are timed
 
 
 @dataclass(frozen=True)

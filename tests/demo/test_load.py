@@ -5,14 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from yiwang.cli.main import app
 from yiwang.core import accounts, audit
 from yiwang.core.identity import Actor
 from yiwang.core.installation import open_installation
+from yiwang.core.models import AuditEntry
 from yiwang.core.settings import Settings
 from yiwang.demo.accounts import ACCOUNTS, DEMO_PASSWORD, DEPARTMENTS
+from yiwang.sharing import service as sharing
+from yiwang.sharing import usage
+from yiwang.sharing.models import RequestState
 
 runner = CliRunner()
 
@@ -37,6 +42,14 @@ def test_the_demo_loads_every_account_and_dataset(cli_env: dict[str, str]) -> No
                 assert actor.department_name == (account.department or "")
         with database.read_session() as session:
             assert audit.verify(session, Actor.operator()).ok
+            requests = sharing.list_requests(session, Actor.operator(), limit=500)
+            assert {sharing.effective_state(r).value for r in requests} == {s.value for s in RequestState}
+            assert any(sharing.is_overdue(r) for r in requests)
+            edges = usage.sharing_network(session, Actor.operator())
+            departments = {e.owner for e in edges} | {e.consumer for e in edges}
+            assert len(departments) >= 8 and sum(e.calls for e in edges) > 0
+            lookups = session.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.lookup")).all()
+            assert lookups  # a demo service verified people by ID number through its grant
     finally:
         database.dispose()
     sources = Path(cli_env["YIWANG_DATA_DIR"]) / "demo-sources"

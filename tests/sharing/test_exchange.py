@@ -182,7 +182,9 @@ def test_the_row_filter_cannot_be_widened(client: TestClient, tokens: dict[str, 
     assert names(**{"户籍地__isnull": "false"}) == ["张*", "王*"]
 
 
-def test_disclosures_raw_pseudonym_withheld_and_the_raw_id_flag(client: TestClient, tokens: dict[str, str]) -> None:
+def test_disclosures_raw_pseudonym_withheld_and_the_raw_id_flag(
+    client: TestClient, tokens: dict[str, str], database: Database
+) -> None:
     publish(client, tokens["gongan"])
     request_id = ask(client, tokens["weijian"], fields=["身份证号", "姓名", "手机", "年龄"])["id"]
     raw_id = client.post(
@@ -245,6 +247,9 @@ def test_disclosures_raw_pseudonym_withheld_and_the_raw_id_flag(client: TestClie
     assert grant["raw_id_number"] is True
     raw_rows = client.get(f"/api/v1/exchange/{flagged}/rows", headers=auth(tokens["weijian"])).json()["rows"]
     assert raw_rows[0] == {"身份证号": "11010519491231002X"}
+    with database.read_session() as session:
+        raw_calls = session.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.rows")).all()
+    assert [json.loads(e.detail)["raw_id_number"] for e in raw_calls] == [False, False, True]
 
 
 def test_share_types_decide_how_a_request_starts(client: TestClient, tokens: dict[str, str]) -> None:

@@ -199,3 +199,8 @@ def test_pages_show_the_queue_the_decision_forms_and_the_network(
         assert grant_page.status_code == 200 and 'data-testid="usage-chart"' in grant_page.text
         assert client.get(f"/sharing/requests/{request_id}").status_code == 200
         assert client.get("/sharing/network").status_code == 403
+        client.post("/logout", data={"csrf_token": csrf_from(shown)})
+        client.cookies.clear()
+        assert getattr(sign_in(client, "auditor"), "status_code", None) == 303
+        trail = client.get("/audit?action=sharing.grant&lang=en").text
+        assert trail.count('data-testid="raw-id"') == 1  # the approval of raw ID numbers stands out; the other not

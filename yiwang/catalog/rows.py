@@ -241,9 +241,19 @@ def _check_names(query: RowQuery, access: RowAccess) -> None:
 
 
 def read_rows(
-    analytics: Analytics, parquet: Path, version: DatasetVersion, query: RowQuery, access: RowAccess
+    analytics: Analytics,
+    parquet: Path,
+    version: DatasetVersion,
+    query: RowQuery,
+    access: RowAccess,
+    *,
+    count_total: bool = True,
 ) -> RowPage:
-    """A page of rows of `version` as `access` allows: fields shown raw or transformed, filters checked."""
+    """A page of rows of `version` as `access` allows: fields shown raw or transformed, filters checked.
+
+    Without `count_total` (a lookup by key, where every key is new and a count would scan the file again) `total`
+    is the number of rows returned.
+    """
     known = {f.name: f.type for f in version.fields}
     _check_names(query, access)
     for flt in access.required:
@@ -273,7 +283,7 @@ def read_rows(
                     f"ORDER BY {key} {direction} NULLS LAST, file_row_number {direction} LIMIT ? OFFSET ?",
                     [file, *page_params, query.size + 1, query.offset],
                 ).fetchall()
-            total = _total(analytics, cursor, parquet, where, params)
+            total = _total(analytics, cursor, parquet, where, params) if count_total else -1
             facets = {
                 name: [
                     (value, int(count))
@@ -297,6 +307,8 @@ def read_rows(
             ) from None
     more = len(result) > query.size
     result = result[: query.size]
+    if total < 0:
+        total = len(result)
     transforms = [(name, transform) for name in columns if (transform := access.shown[name]) is not None]
     rows = []
     for record in result:

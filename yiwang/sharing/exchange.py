@@ -292,7 +292,7 @@ def read_granted_rows(
     opened = _admit(database, actor, data_dir, grant_id, secret, call)
     if lookup:
         query = replace(query, filters=tuple(_normalised_key(opened.version, f) for f in query.filters))
-    page: RowPage = read_rows(analytics, opened.parquet, opened.version, query, opened.access)
+    page: RowPage = read_rows(analytics, opened.parquet, opened.version, query, opened.access, count_total=not lookup)
     keys = sorted({f.field for f in query.filters})
     _remember(database, actor, opened, call, len(page.rows), {"keys" if lookup else "filters": keys})
     return ExchangePage(page.rows, page.next, page.total, opened.fields)

@@ -102,17 +102,22 @@ def parse_query(params: Sequence[tuple[str, str]]) -> RowQuery:
         elif key.startswith("_"):
             raise InvalidInput("rows.bad_parameter", N_("Unknown parameter {name}"), name=key)
         else:
-            field, _, operator = key.partition("__")
-            operator = operator or "exact"
-            if operator not in OPERATORS:
-                raise InvalidInput(
-                    "rows.bad_operator",
-                    N_("Unknown filter {operator}; choose from {choices}"),
-                    operator=operator,
-                    choices=", ".join(OPERATORS),
-                )
-            filters.append(RowFilter(field, operator, value))
+            filters.append(parse_filter(key, value))
     return RowQuery(tuple(filters), sort, descending, fields, size, after, tuple(facets))
+
+
+def parse_filter(key: str, value: str) -> RowFilter:
+    """``field`` (exact) or ``field__operator`` and its value as a filter; an unknown operator is refused."""
+    field, _, operator = key.partition("__")
+    operator = operator or "exact"
+    if operator not in OPERATORS:
+        raise InvalidInput(
+            "rows.bad_operator",
+            N_("Unknown filter {operator}; choose from {choices}"),
+            operator=operator,
+            choices=", ".join(OPERATORS),
+        )
+    return RowFilter(field, operator, value)
 
 
 def _quote(name: str) -> str:

@@ -29,7 +29,6 @@ from yiwang.catalog.downloads import BATCH_ROWS, WRITERS
 from yiwang.catalog.models import DatasetVersion, ShareType
 from yiwang.catalog.rows import (
     MAX_PAGE_SIZE,
-    OPERATORS,
     SOURCE,
     RowAccess,
     RowFilter,
@@ -38,6 +37,7 @@ from yiwang.catalog.rows import (
     Transform,
     filter_sql,
     mask_value,
+    parse_filter,
     read_rows,
 )
 from yiwang.core import audit
@@ -249,20 +249,12 @@ def parse_exchange_query(params: Sequence[tuple[str, str]], *, lookup: bool = Fa
         elif key == "sort" and not lookup:
             sort, descending = value.removeprefix("-"), value.startswith("-")
         else:
-            field, _, operator = key.partition("__")
-            operator = operator or "exact"
-            if lookup and operator != "exact":
+            condition = parse_filter(key, value)
+            if lookup and condition.operator != "exact":
                 raise InvalidInput(
                     "exchange.lookup_exact", N_("A lookup matches keys exactly: {name} is not a key"), name=key
                 )
-            if operator not in OPERATORS:
-                raise InvalidInput(
-                    "rows.bad_operator",
-                    N_("Unknown filter {operator}; choose from {choices}"),
-                    operator=operator,
-                    choices=", ".join(OPERATORS),
-                )
-            filters.append(RowFilter(field, operator, value))
+            filters.append(condition)
     if lookup and not filters:
         raise InvalidInput("exchange.lookup_key", N_("Give the key to look up, e.g. ?person_id=..."))
     return RowQuery(tuple(filters), sort, descending, fields, size, after)

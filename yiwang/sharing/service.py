@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from yiwang.catalog import service as catalog
 from yiwang.catalog.models import Dataset, DatasetVersion, ShareType
-from yiwang.catalog.rows import OPERATORS
+from yiwang.catalog.rows import parse_filter
 from yiwang.core import audit
 from yiwang.core.authz import authorize, can, require_signed_in
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
@@ -115,20 +115,12 @@ def parse_row_filter(conditions: Mapping[str, str], version: DatasetVersion) -> 
     known = set(_field_names(version))
     parsed: list[list[str]] = []
     for key, value in conditions.items():
-        name, _, operator = str(key).partition("__")
-        operator = operator or "exact"
-        if name not in known:
+        condition = parse_filter(str(key), str(value))
+        if condition.field not in known:
             raise InvalidInput(
-                "sharing.unknown_field", N_("These fields cannot be asked for here: {fields}"), fields=name
+                "sharing.unknown_field", N_("These fields cannot be asked for here: {fields}"), fields=condition.field
             )
-        if operator not in OPERATORS:
-            raise InvalidInput(
-                "rows.bad_operator",
-                N_("Unknown filter {operator}; choose from {choices}"),
-                operator=operator,
-                choices=", ".join(OPERATORS),
-            )
-        parsed.append([name, operator, str(value)])
+        parsed.append([condition.field, condition.operator, condition.value])
     return parsed
 
 

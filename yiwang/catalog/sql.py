@@ -254,6 +254,26 @@ def _resolve(query: _Query, table_names: Collection[str]) -> list[str]:
     return resolved
 
 
+@dataclass(frozen=True)
+class CheckedQuery:
+    """A query that passed the allow-list, its table references resolved to dataset names."""
+
+    tree: exp.Query
+    tables: list[exp.Table]
+    names: list[str]
+
+    def to_sql(self) -> str:
+        """The SQL to run, regenerated from the tree with every reference naming its dataset exactly."""
+        return _rewrite(_Query(self.tree, self.tables), self.names)
+
+
+def parse_checked(sql: str, table_names: Collection[str]) -> CheckedQuery:
+    """Parse `sql`, allow-list it and resolve its tables among `table_names` (InvalidInput otherwise); other modules
+    (the privacy sandbox) add their own rules on the tree."""
+    query = _parse(sql)
+    return CheckedQuery(query.tree, query.tables, _resolve(query, table_names))
+
+
 def check_sql(sql: str, table_names: Collection[str]) -> set[str]:
     """The datasets `sql` reads, if it is one allow-listed SELECT over `table_names`; InvalidInput otherwise."""
     query = _parse(sql)
@@ -362,7 +382,7 @@ def run_sql(
     try:
         connection = open_sandbox(used, spill, seconds)
         try:
-            return _execute(connection, text, row_cap, seconds)
+            return execute_locked(connection, text, row_cap, seconds)
         except duckdb.InterruptException:
             raise InvalidInput(
                 "sql.timeout",
@@ -381,7 +401,8 @@ def run_sql(
         shutil.rmtree(spill, ignore_errors=True)
 
 
-def _execute(connection: duckdb.DuckDBPyConnection, text: str, row_cap: int, seconds: float) -> SqlResult:
+def execute_locked(connection: duckdb.DuckDBPyConnection, text: str, row_cap: int, seconds: float) -> SqlResult:
+    """Run `text` on a sandbox connection, interrupted after `seconds` (fetching included), at most `row_cap` rows."""
     # DuckDB streams the result, so the timer must cover fetching as well as executing.
     timer = threading.Timer(seconds, connection.interrupt)
     started = time.perf_counter()

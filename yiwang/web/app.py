@@ -18,6 +18,7 @@ from yiwang.catalog.ckan import api as ckan_api
 from yiwang.core.analytics import Analytics
 from yiwang.core.installation import open_installation
 from yiwang.core.settings import Settings
+from yiwang.sandbox import api as sandbox_api
 from yiwang.sharing import api as sharing_api
 from yiwang.sharing import pages as sharing_pages
 from yiwang.web import account_api, account_pages, audit_api, audit_pages, errors, health
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
         ckan_api,
         dcat_api,
         sharing_api,
+        sandbox_api,
         account_pages,
         audit_pages,
         publish_pages,  # before catalog_pages: /datasets/new is not a dataset's name

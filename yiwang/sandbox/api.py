@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from starlette.responses import StreamingResponse
 
+from yiwang.catalog.downloads import BATCH_ROWS, WRITERS
+from yiwang.core import audit
+from yiwang.core.errors import InvalidInput
+from yiwang.core.i18n import N_
 from yiwang.sandbox import service
 from yiwang.sandbox.models import ApplicationState, Release, Track, TrackApplication
 from yiwang.web.deps import ApiActor, DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
@@ -241,3 +249,49 @@ def list_releases(track_id: int, actor: ApiActor, session: ReadSessionDep) -> li
     if application is None:
         return []
     return [ReleasePublic.of(r) for r in service.list_releases(session, actor, application.id)]
+
+
+class ExportOut(BaseModel):
+    id: int
+    dataset: str
+    created_at: datetime
+    report: dict[str, Any] = Field(description="k and l reached, generalisation levels, suppressed rows, loss.")
+
+
+@router.post("/tracks/{track_id}/exports", response_model=ExportOut, status_code=201, summary="脱敏导出 Export")
+def create_export(track_id: int, actor: ApiActor, database: DatabaseDep, settings: SettingsDep) -> ExportOut:
+    """Generalise the track's export dataset to k-anonymity (direct identifiers pseudonymised or removed)."""
+    export = service.export_deidentified(database, actor, settings.data_dir, track_id, settings.secret())
+    return ExportOut(id=export.id, dataset=export.dataset, created_at=export.created_at, report=export.report)
+
+
+@router.get(
+    "/exports/{export_id}.{fmt}",
+    response_class=StreamingResponse,
+    summary="下载脱敏数据 Download an export",
+    responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}},
+)
+def download_export(
+    export_id: int, fmt: str, actor: ApiActor, session: SessionDep, settings: SettingsDep
+) -> StreamingResponse:
+    """The k-anonymous rows as `parquet` or `csv` (UTF-8 with BOM), for the applicant who made the export."""
+    export, path = service.export_file(session, actor, settings.data_dir, export_id)
+    if fmt not in ("csv", "parquet"):
+        raise InvalidInput("export.bad_format", N_("Export as one of: {choices}"), choices="csv, parquet")
+    audit.record(
+        session,
+        actor,
+        "sandbox.export_download",
+        resource_type="dataset",
+        resource_id=export.dataset,
+        detail={"export": export.id, "format": fmt},
+    )
+    reader = pq.ParquetFile(path)
+    batches = pa.RecordBatchReader.from_batches(reader.schema_arrow, reader.iter_batches(batch_size=BATCH_ROWS))
+    return StreamingResponse(
+        WRITERS[fmt](batches),
+        media_type="text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.apache.parquet",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f'{export.dataset}-k{export.id}.{fmt}')}"
+        },
+    )

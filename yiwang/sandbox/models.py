@@ -100,6 +100,21 @@ class Release(Base):
     application: Mapped[TrackApplication] = relationship(lazy="joined", innerjoin=True)
 
 
+class DeidentifiedExport(Base):
+    """脱敏导出: a dataset generalised to k-anonymity for an approved applicant, with what it reached."""
+
+    __tablename__ = "deidentified_exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("track_applications.id", ondelete="RESTRICT"), index=True)
+    dataset: Mapped[str] = mapped_column(String(100))
+    directory: Mapped[str] = mapped_column(String(64))  # under <data_dir>/exports/
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # k and l reached, levels, loss, suppression
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    application: Mapped[TrackApplication] = relationship(lazy="joined", innerjoin=True)
+
+
 class DataProduct(Base):
     """数据产品: a released result or export an enterprise published in the catalogue, with its provenance."""
 
@@ -109,6 +124,7 @@ class DataProduct(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="RESTRICT"), unique=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("track_applications.id", ondelete="RESTRICT"))
     release_id: Mapped[int | None] = mapped_column(ForeignKey("privacy_releases.id", ondelete="RESTRICT"))
+    export_id: Mapped[int | None] = mapped_column(ForeignKey("deidentified_exports.id", ondelete="RESTRICT"))
     source: Mapped[str] = mapped_column(String(16))  # "release" or "export"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,8 +33,10 @@ from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor, Role
 from yiwang.core.masking import PersonalKind
 from yiwang.core.models import Department, utcnow
+from yiwang.core.pseudonyms import Pseudonymiser
 from yiwang.sandbox.dpsql import AggregatePlan, plan_query
-from yiwang.sandbox.models import ApplicationState, Release, Track, TrackApplication
+from yiwang.sandbox.kanon import anonymise
+from yiwang.sandbox.models import ApplicationState, DeidentifiedExport, Release, Track, TrackApplication
 from yiwang.sandbox.privacy import release
 from yiwang.sandbox.rules import SandboxAction, application_resource
 
@@ -119,6 +122,15 @@ def create_track(session: Session, actor: Actor, data: TrackInput) -> Track:
                 max=MAX_DOMAIN,
             )
         domains[column] = list(values)
+    export = (
+        check_export_config(
+            data.export,
+            [d.name for d in datasets],
+            {d.name: [f.name for f in d.current_version.fields] if d.current_version else [] for d in datasets},
+        )
+        if data.export
+        else None
+    )
     host = _host(session, data.host_department, datasets[0])
     track = Track(
         name=name,
@@ -130,7 +142,7 @@ def create_track(session: Session, actor: Actor, data: TrackInput) -> Track:
         min_group_size=int(data.min_group_size),
         bounds=bounds,
         public_domains=domains,
-        export=dict(data.export) if data.export else None,
+        export=export,
         valid_to=data.valid_to,
         created_by=actor.username,
     )
@@ -500,5 +512,130 @@ def list_releases(session: Session, actor: Actor, application_id: int) -> list[R
             select(Release)
             .where(Release.application_id == application.id, Release.completed.is_(True))
             .order_by(Release.id.desc())
+        )
+    )
+
+
+EXPORTS_DIR = "exports"
+EXPORT_FILE = "data.parquet"
+
+
+def _export_config(track: Track) -> dict[str, Any]:
+    config = track.export
+    if not config:
+        raise PermissionDenied(
+            "export.not_allowed", N_("Track {name} does not allow de-identified exports"), name=track.name
+        )
+    return dict(config)
+
+
+def check_export_config(
+    config: Mapping[str, Any], datasets: Sequence[str], fields: Mapping[str, Sequence[str]]
+) -> dict[str, Any]:
+    """A track's export settings: a dataset of the track, k ≥ 2, quasi-identifiers, an optional sensitive column."""
+    dataset = str(config.get("dataset") or (datasets[0] if datasets else ""))
+    k = config.get("k", 5)
+    quasi = config.get("quasi_identifiers") or []
+    sensitive = config.get("sensitive")
+    known = set(fields.get(dataset, ()))
+    if dataset not in datasets or not isinstance(k, int) or k < 2 or not quasi or not set(quasi) <= known:
+        raise InvalidInput(
+            "track.bad_export",
+            N_("An export needs a dataset of the track, k of at least 2 and quasi-identifiers among its columns"),
+        )
+    if sensitive is not None and sensitive not in known:
+        raise InvalidInput(
+            "track.bad_export",
+            N_("An export needs a dataset of the track, k of at least 2 and quasi-identifiers among its columns"),
+        )
+    return {
+        "dataset": dataset,
+        "k": k,
+        "quasi_identifiers": list(quasi),
+        "sensitive": sensitive,
+        "max_suppression": float(config.get("max_suppression", 0.05)),
+    }
+
+
+def export_deidentified(
+    database: Database, actor: Actor, data_dir: Path, track_id: int, secret: str
+) -> DeidentifiedExport:
+    """Generalise the track's export dataset to k-anonymity for the applicant; the report says what it reached."""
+    with database.read_session() as session:
+        application = _approved(session, actor, track_id)
+        authorize(actor, SandboxAction.EXPORT, resource_of(application))
+        config = _export_config(application.track)
+        dataset = session.scalar(select(Dataset).where(Dataset.name == config["dataset"], Dataset.deleted_at.is_(None)))
+        if dataset is None or dataset.current_version is None:
+            raise NotFound("dataset.not_found", N_("No dataset is called {name}"), name=config["dataset"])
+        parquet = catalog.version_file(data_dir, dataset.current_version)
+        fields = {f.name: (f.type, f.kind) for f in dataset.current_version.fields}
+        application_id, credit_code = application.id, application.credit_code
+    directory = uuid.uuid4().hex
+    target = data_dir / EXPORTS_DIR / directory / EXPORT_FILE
+    spill = data_dir / SQL_TEMP_DIR
+    spill.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(":memory:", config={"memory_limit": "1GB", "threads": 2, "temp_directory": str(spill)})
+    try:
+        report = anonymise(
+            connection,
+            parquet,
+            fields,
+            config["quasi_identifiers"],
+            config["k"],
+            target.with_suffix(".partial"),
+            Pseudonymiser(secret, f"enterprise:{credit_code}"),
+            sensitive=config["sensitive"],
+            max_suppression=config["max_suppression"],
+        )
+        target.with_suffix(".partial").rename(target)
+    except BaseException:
+        shutil.rmtree(target.parent, ignore_errors=True)
+        raise
+    finally:
+        connection.close()
+    with database.session() as session:
+        export = DeidentifiedExport(
+            application_id=application_id,
+            dataset=config["dataset"],
+            directory=directory,
+            report=report.as_json(),
+            created_at=utcnow(),
+        )
+        session.add(export)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            SandboxAction.EXPORT,
+            resource_type="dataset",
+            resource_id=config["dataset"],
+            detail={
+                "export": export.id,
+                "k": report.k_reached,
+                "l": report.l_reached,
+                "rows": report.rows_out,
+                "suppressed": report.suppressed,
+            },
+        )
+        return export
+
+
+def export_file(session: Session, actor: Actor, data_dir: Path, export_id: int) -> tuple[DeidentifiedExport, Path]:
+    """An export's file, for its applicant (reviewers and auditors see the report, not the rows)."""
+    export = session.get(DeidentifiedExport, export_id) if 0 < export_id < 2**31 else None
+    if export is None or not can(actor, SandboxAction.EXPORT, resource_of(export.application)):
+        require_signed_in(actor)
+        raise NotFound("export.not_found", N_("No export {id}"), id=export_id)
+    return export, data_dir / EXPORTS_DIR / export.directory / EXPORT_FILE
+
+
+def list_exports(session: Session, actor: Actor, application_id: int) -> list[DeidentifiedExport]:
+    application = get_application(session, actor, application_id)
+    return list(
+        session.scalars(
+            select(DeidentifiedExport)
+            .where(DeidentifiedExport.application_id == application.id)
+            .order_by(DeidentifiedExport.id.desc())
         )
     )

@@ -82,16 +82,31 @@ def upgrade() -> None:
     with op.batch_alter_table("privacy_releases") as batch:
         batch.create_index(batch.f("ix_privacy_releases_application_id"), ["application_id"], unique=False)
     op.create_table(
+        "deidentified_exports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("dataset", sa.String(length=100), nullable=False),
+        sa.Column("directory", sa.String(length=64), nullable=False),
+        sa.Column("report", sa.JSON(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        _fk("deidentified_exports", "application_id", "track_applications.id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deidentified_exports")),
+    )
+    with op.batch_alter_table("deidentified_exports") as batch:
+        batch.create_index(batch.f("ix_deidentified_exports_application_id"), ["application_id"], unique=False)
+    op.create_table(
         "data_products",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("dataset_id", sa.Integer(), nullable=False),
         sa.Column("application_id", sa.Integer(), nullable=False),
         sa.Column("release_id", sa.Integer(), nullable=True),
+        sa.Column("export_id", sa.Integer(), nullable=True),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         _fk("data_products", "dataset_id", "datasets.id"),
         _fk("data_products", "application_id", "track_applications.id"),
         _fk("data_products", "release_id", "privacy_releases.id"),
+        _fk("data_products", "export_id", "deidentified_exports.id"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_products")),
         sa.UniqueConstraint("dataset_id", name=op.f("uq_data_products_dataset_id")),
     )
@@ -99,6 +114,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("data_products")
+    op.drop_table("deidentified_exports")
     op.drop_table("privacy_releases")
     op.drop_table("track_applications")
     op.drop_table("tracks")

@@ -14,4 +14,5 @@ BENCHMARKS: dict[str, str] = {
     "rows": "bench.rows",
     "search": "bench.search",
     "exchange": "bench.exchange",
+    "dp": "bench.dp",
 }

@@ -102,3 +102,12 @@ def test_an_export_reaches_k_and_drops_direct_identifiers(
     csv = client.get(f"/api/v1/sandbox/exports/{made.json()['id']}.csv", headers=auth(tokens["qiye"]))
     assert csv.status_code == 200 and csv.content.startswith("\ufeff".encode())
     assert client.get(f"/api/v1/sandbox/exports/{made.json()['id']}.csv", headers=publisher).status_code == 404
+    product = client.post(
+        "/api/v1/sandbox/products",
+        headers=auth(tokens["qiye"]),
+        json={"source": "export", "id": made.json()["id"], "name": "people-k10", "title": "人口（k=10 脱敏）"},
+    )
+    assert product.status_code == 201, product.text
+    shown = client.get("/api/v1/datasets/people-k10", headers=publisher).json()
+    assert shown["open_type"] == "conditional" and "k = " in shown["description"]
+    assert client.get("/api/v1/datasets/people-k10/rows").status_code in (401, 403, 404)  # open on conditions only

@@ -278,3 +278,21 @@ def test_only_the_approved_applicant_queries_and_only_reviewers_decide(
         ).status_code
         == 403
     )
+
+
+def test_a_release_becomes_a_data_product_in_the_catalogue(client: TestClient, tokens: dict[str, str]) -> None:
+    track_id = track(client, tokens)
+    approved(client, tokens, track_id)
+    released = query(client, tokens["qiye"], track_id, "SELECT 性别, count(*) AS 人数 FROM people GROUP BY 性别", 1.0)
+    body = {"source": "release", "id": released["release_id"], "name": "sex-ratio", "title": "性别结构（差分隐私）"}
+    assert client.post("/api/v1/sandbox/products", headers=auth(tokens["other"]), json=body).status_code == 404
+    published = client.post("/api/v1/sandbox/products", headers=auth(tokens["qiye"]), json=body)
+    assert published.status_code == 201, published.text
+    assert published.json()["track"] == "普惠金融" and published.json()["credit_code"] == CREDIT_CODE
+    shown = client.get("/api/v1/datasets/sex-ratio").json()  # open to everyone, anonymous included
+    assert shown["department"] == POLICE and "数据产品" in shown["tags"] and "普惠金融" in shown["description"]
+    rows = client.get("/api/v1/datasets/sex-ratio/rows").json()["rows"]
+    assert sorted(row["性别"] for row in rows) == sorted(row[0] for row in released["rows"])
+    assert [p["dataset"] for p in client.get("/api/v1/sandbox/products").json()] == ["sex-ratio"]
+    again = client.post("/api/v1/sandbox/products", headers=auth(tokens["qiye"]), json=body)
+    assert again.status_code == 409

@@ -17,7 +17,7 @@ from yiwang.core import audit
 from yiwang.core.errors import InvalidInput
 from yiwang.core.i18n import N_
 from yiwang.sandbox import service
-from yiwang.sandbox.models import ApplicationState, Release, Track, TrackApplication
+from yiwang.sandbox.models import ApplicationState, DataProduct, Release, Track, TrackApplication
 from yiwang.web.deps import ApiActor, DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/sandbox", tags=["sandbox"])
@@ -294,4 +294,54 @@ def download_export(
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f'{export.dataset}-k{export.id}.{fmt}')}"
         },
+    )
+
+
+class ProductIn(BaseModel):
+    source: str = Field(description="`release` (a private query's figures) or `export` (a de-identified export).")
+    id: int = Field(description="The release's or export's id.")
+    name: str = Field(description="URL name of the new catalogue dataset, e.g. `tourism-credit-index`.")
+    title: str
+    description: str = ""
+
+
+class ProductPublic(BaseModel):
+    id: int
+    dataset: str
+    title: str
+    track: str
+    source: str
+    source_id: int | None
+    enterprise: str
+    credit_code: str
+    created_at: datetime
+
+
+@router.post("/products", response_model=ProductPublic, status_code=201, summary="发布数据产品 Publish a product")
+def publish_product(body: ProductIn, actor: ApiActor, database: DatabaseDep, settings: SettingsDep) -> ProductPublic:
+    """The applicant publishes a release or an export as a named dataset in the catalogue, with its provenance."""
+    data = service.ProductInput(body.source, body.id, body.name, body.title, body.description)
+    product = service.publish_product(database, actor, settings.data_dir, data)
+    with database.read_session() as session:
+        return _product(session.merge(product))
+
+
+@router.get("/products", response_model=list[ProductPublic], summary="数据产品 Data products")
+def list_products(session: ReadSessionDep) -> list[ProductPublic]:
+    """Published data products and where each came from."""
+    return [_product(p) for p in service.list_products(session)]
+
+
+def _product(product: DataProduct) -> ProductPublic:
+    application = product.application
+    return ProductPublic(
+        id=product.id,
+        dataset=product.dataset.name,
+        title=product.dataset.title,
+        track=application.track.name,
+        source=product.source,
+        source_id=product.release_id if product.source == "release" else product.export_id,
+        enterprise=application.organisation or application.username,
+        credit_code=application.credit_code,
+        created_at=product.created_at,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from yiwang.catalog.models import Dataset
 from yiwang.core.i18n import N_
 from yiwang.core.models import Base, Department, UTCDateTime, utcnow
 
@@ -129,3 +130,4 @@ class DataProduct(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     application: Mapped[TrackApplication] = relationship(lazy="joined", innerjoin=True)
+    dataset: Mapped[Dataset] = relationship(lazy="joined", innerjoin=True)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -36,7 +38,14 @@ from yiwang.core.models import Department, utcnow
 from yiwang.core.pseudonyms import Pseudonymiser
 from yiwang.sandbox.dpsql import AggregatePlan, plan_query
 from yiwang.sandbox.kanon import anonymise
-from yiwang.sandbox.models import ApplicationState, DeidentifiedExport, Release, Track, TrackApplication
+from yiwang.sandbox.models import (
+    ApplicationState,
+    DataProduct,
+    DeidentifiedExport,
+    Release,
+    Track,
+    TrackApplication,
+)
 from yiwang.sandbox.privacy import release
 from yiwang.sandbox.rules import SandboxAction, application_resource
 
@@ -639,3 +648,116 @@ def list_exports(session: Session, actor: Actor, application_id: int) -> list[De
             .order_by(DeidentifiedExport.id.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class ProductInput:
+    source: str  # "release" or "export"
+    source_id: int
+    name: str
+    title: str
+    description: str = ""
+
+
+def _platform(task: str) -> Actor:
+    """The platform publishing a data product the sandbox's own rule already allowed the applicant to publish."""
+    return Actor(user_id=None, username=f"platform:{task}", roles=frozenset({Role.ADMIN}), via="platform")
+
+
+def publish_product(database: Database, actor: Actor, data_dir: Path, data: ProductInput) -> DataProduct:
+    """数据产品: publish a release's figures (open to everyone) or an export (open on conditions) in the catalogue,
+    under the track's host department, with its provenance to the track, the release or export and the enterprise."""
+    require_signed_in(actor)
+    with database.read_session() as session:
+        if data.source == "release":
+            row = session.get(Release, data.source_id) if 0 < data.source_id < 2**31 else None
+            if row is None or not row.completed or not can(actor, SandboxAction.PUBLISH, resource_of(row.application)):
+                raise NotFound("release.not_found", N_("No release {id}"), id=data.source_id)
+            application, result = row.application, row.result
+            open_type, licence = OpenType.UNCONDITIONAL.value, "CC-BY-4.0"
+            origin = f"隐私计算发布 #{row.id}（ε = {row.epsilon:g}，差分隐私）"
+            export_path = None
+        elif data.source == "export":
+            export, export_path = export_file(session, actor, data_dir, data.source_id)
+            application, result = export.application, {}
+            open_type, licence = OpenType.CONDITIONAL.value, "GOV-OPEN-1.0"
+            origin = f"脱敏导出 #{export.id}（k = {export.report.get('k_reached')}）"
+        else:
+            raise InvalidInput("product.bad_source", N_("A data product comes from a release or an export"))
+        authorize(actor, SandboxAction.PUBLISH, resource_of(application))
+        track, host = application.track, application.track.host.name
+        enterprise = f"{application.organisation or application.username}（{application.credit_code}）"
+        provenance = f"来源 Provenance：赛道「{track.name}」，{origin}，{enterprise}"
+    staging = Path(tempfile.mkdtemp(prefix="product-", dir=_temp(data_dir)))
+    try:
+        source = export_path or _release_file(result, staging / "release.parquet")
+        platform = _platform("data-product")
+        with database.session() as session:
+            dataset = catalog.create_dataset(
+                session,
+                platform,
+                catalog.DatasetInput(
+                    name=data.name.strip(),
+                    title=data.title,
+                    department=host,
+                    description=(data.description.strip() + "\n\n" + provenance).strip(),
+                    tags=["数据产品", track.name],
+                    licence=licence,
+                    share_type="unconditional",
+                    open_type=open_type,
+                    security_level=SecurityLevel.GENERAL.value,
+                ),
+            )
+            dataset_name = dataset.name
+        try:
+            catalog.ingest_version(
+                database, platform, data_dir, dataset_name, source, filename=f"{dataset_name}.parquet"
+            )
+        except BaseException:
+            with database.session() as session:
+                catalog.delete_dataset(session, platform, dataset_name)
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    with database.session() as session:
+        created = session.scalar(select(Dataset).where(Dataset.name == dataset_name, Dataset.deleted_at.is_(None)))
+        assert created is not None
+        product = DataProduct(
+            dataset_id=created.id,
+            application_id=application.id,
+            release_id=data.source_id if data.source == "release" else None,
+            export_id=data.source_id if data.source == "export" else None,
+            source=data.source,
+            created_at=utcnow(),
+        )
+        session.add(product)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            SandboxAction.PUBLISH,
+            resource_type="dataset",
+            resource_id=dataset_name,
+            detail={"product": product.id, "source": data.source, "source_id": data.source_id, "track": track.id},
+        )
+        return product
+
+
+def _temp(data_dir: Path) -> Path:
+    root = data_dir / SQL_TEMP_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _release_file(result: Mapping[str, Any], target: Path) -> Path:
+    """A release's released figures (never anything else) as a Parquet table."""
+    columns = list(result.get("columns", []))
+    rows = list(result.get("rows", []))
+    table = pa.table({name: [row[index] for row in rows] for index, name in enumerate(columns)})
+    pq.write_table(table, target)
+    return target
+
+
+def list_products(session: Session) -> list[DataProduct]:
+    """Published data products with their provenance (the datasets themselves follow the catalogue's rules)."""
+    return list(session.scalars(select(DataProduct).order_by(DataProduct.id.desc())))

@@ -55,6 +55,8 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("jiaoyu", "教育厅 冯老师", ("dept_staff",), "海南省教育厅"),
     DemoAccount("yingji", "应急管理厅 邢值班员", ("dept_staff",), "海南省应急管理厅"),
     DemoAccount("qiye", "海南椰林数据科技有限公司", ("enterprise",), None),
+    DemoAccount("zhengxin", "海南信用服务有限公司", ("enterprise",), None),
+    DemoAccount("baoxian", "海南财产保险股份有限公司", ("enterprise",), None),
     DemoAccount("shimin", "市民 张小明", ("citizen",), None),
 )
 

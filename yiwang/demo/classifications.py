@@ -101,6 +101,14 @@ def _personal(tags: tuple[str, ...], themes: tuple[str, ...], frequency: str, **
     )
 
 
+def _personal_for_tracks(tags: tuple[str, ...], themes: tuple[str, ...], frequency: str, **more: Any) -> Classification:
+    """A registry of persons opened on conditions: enterprises compute on it in a track's sandbox, never see rows
+    (有条件共享、有条件开放、重要数据)."""
+    return Classification(
+        ShareType.CONDITIONAL, OpenType.CONDITIONAL, SecurityLevel.IMPORTANT, tags, themes, frequency, **more
+    )
+
+
 CLASSIFICATIONS: dict[str, Classification] = {
     "population-registry": _personal(("人口", "户籍", "身份"), ("公共安全",), "daily", temporal_coverage="1958/2025"),
     "enterprise-registry": _on_conditions(
@@ -147,7 +155,9 @@ CLASSIFICATIONS: dict[str, Classification] = {
     "administrative-penalties": _open(("行政处罚", "双公示", "罚款", "信用"), ("信用服务",), "daily"),
     "food-safety-sampling": _open(("食品安全", "抽检", "不合格", "食品"), ("卫生健康", "经贸工商"), "weekly"),
     "job-postings": _open(("招聘", "就业", "岗位", "薪资"), ("社保就业",), "daily"),
-    "insured-persons": _personal(("社保", "参保", "个人"), ("社保就业",), "daily", temporal_coverage="1995/2025"),
+    "insured-persons": _personal_for_tracks(
+        ("社保", "参保", "个人"), ("社保就业",), "daily", temporal_coverage="1995/2025"
+    ),
     "land-supply-results": _open(("土地", "供地", "出让", "划拨", "建设用地"), ("资源能源", "城建住房"), "monthly"),
     "government-service-items": _open(("政务服务", "事项", "办事指南", "一网通办"), ("政务服务",), "irregular"),
 }

@@ -19,6 +19,7 @@ from yiwang.core.analytics import Analytics
 from yiwang.core.installation import open_installation
 from yiwang.core.settings import Settings
 from yiwang.sandbox import api as sandbox_api
+from yiwang.sandbox import pages as sandbox_pages
 from yiwang.sharing import api as sharing_api
 from yiwang.sharing import pages as sharing_pages
 from yiwang.web import account_api, account_pages, audit_api, audit_pages, errors, health
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
         publish_pages,  # before catalog_pages: /datasets/new is not a dataset's name
         catalog_pages,
         sharing_pages,
+        sandbox_pages,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

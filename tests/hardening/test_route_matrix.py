@@ -54,7 +54,10 @@ ADMINS: Who = frozenset({ADMIN})
 AUDITORS: Who = frozenset({AUDITOR})
 NOBODY: Who = frozenset()
 HIDDEN_FROM_PUBLIC: Who = PUBLIC - GOVERNMENT  # a dataset that is not open does not exist for them: 404
-DATASET_HIDDEN: Who = frozenset({ENTERPRISE, CITIZEN})  # writers; token-less anonymous ones get 401 before any lookup
+DATASET_HIDDEN: Who = frozenset({ENTERPRISE, CITIZEN})
+ENTERPRISES: Who = frozenset({ENTERPRISE})
+APPLICATION_READERS: Who = frozenset({ENTERPRISE, OWN, ADMIN, AUDITOR})  # applicant, host department, admin, auditor
+APPLICATION_HIDDEN: Who = frozenset({OTHER, CITIZEN})  # writers; token-less anonymous ones get 401 before any lookup
 
 CLOSED, SHARED, OPEN = "closed-registry", "shared-registry", "open-registry"
 KIND_FORM = {"kind:身份证号": "id_number"}
@@ -248,6 +251,70 @@ EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
     ("GET", "/api/v1/exchange/{grant_id}/export.{fmt}"): (
         Call("GET", "/api/v1/exchange/{grant}/export.csv", frozenset({OTHER})),
     ),
+    # sandbox (赛道): tracks over the open dataset of 海南省公安厅 (own), applications by the enterprise
+    ("POST", "/api/v1/sandbox/tracks"): (
+        Call("POST", "/api/v1/sandbox/tracks", ADMINS, json={"name": "track-{role}", "datasets": [OPEN], "epsilon": 1}),
+    ),
+    ("GET", "/api/v1/sandbox/tracks"): (Call("GET", "/api/v1/sandbox/tracks", PUBLIC),),
+    ("GET", "/api/v1/sandbox/tracks/{track_id}"): (Call("GET", "/api/v1/sandbox/tracks/{query_track}", PUBLIC),),
+    ("POST", "/api/v1/sandbox/tracks/{track_id}/applications"): (
+        Call(
+            "POST",
+            "/api/v1/sandbox/tracks/{apply_track}/applications",
+            ENTERPRISES,
+            json={"credit_code": "91350100M000100Y43", "project": "测算"},
+        ),
+    ),
+    ("GET", "/api/v1/sandbox/applications"): (Call("GET", "/api/v1/sandbox/applications", SIGNED_IN),),
+    ("GET", "/api/v1/sandbox/applications/{application_id}"): (
+        Call(
+            "GET", "/api/v1/sandbox/applications/{approved_application}", APPLICATION_READERS, hidden=APPLICATION_HIDDEN
+        ),
+    ),
+    ("POST", "/api/v1/sandbox/applications/{application_id}/approve"): (
+        Call(
+            "POST",
+            "/api/v1/sandbox/applications/{to_approve_application}/approve",
+            PUBLISHERS,
+            hidden=APPLICATION_HIDDEN,
+        ),
+    ),
+    ("POST", "/api/v1/sandbox/applications/{application_id}/refuse"): (
+        Call(
+            "POST",
+            "/api/v1/sandbox/applications/{to_refuse_application}/refuse",
+            PUBLISHERS,
+            json={"reason": "不符合"},
+            hidden=APPLICATION_HIDDEN,
+        ),
+    ),
+    ("POST", "/api/v1/sandbox/tracks/{track_id}/queries"): (
+        Call(
+            "POST",
+            "/api/v1/sandbox/tracks/{query_track}/queries",
+            ENTERPRISES,
+            json={"sql": f'SELECT count(*) FROM "{OPEN}"', "epsilon": 0.01},
+        ),
+    ),
+    ("GET", "/api/v1/sandbox/tracks/{track_id}/releases"): (
+        Call("GET", "/api/v1/sandbox/tracks/{query_track}/releases", SIGNED_IN),
+    ),
+    ("POST", "/api/v1/sandbox/tracks/{track_id}/exports"): (
+        Call("POST", "/api/v1/sandbox/tracks/{query_track}/exports", ENTERPRISES),
+    ),
+    ("GET", "/api/v1/sandbox/exports/{export_id}.{fmt}"): (
+        Call("GET", "/api/v1/sandbox/exports/{export}.csv", ENTERPRISES, hidden=SIGNED_IN - ENTERPRISES),
+    ),
+    ("POST", "/api/v1/sandbox/products"): (
+        Call(
+            "POST",
+            "/api/v1/sandbox/products",
+            ENTERPRISES,
+            json={"source": "release", "id": "{release}", "name": "product-{role}", "title": "产品"},
+            hidden=SIGNED_IN - ENTERPRISES,
+        ),
+    ),
+    ("GET", "/api/v1/sandbox/products"): (Call("GET", "/api/v1/sandbox/products", PUBLIC),),
     # CKAN Action API: every action, GET for reads and POST for all; the /api/action alias samples both kinds
     ("GET", "/api/3/action/{name}"): _ckan("/api/3/action", "GET"),
     ("POST", "/api/3/action/{name}"): _ckan("/api/3/action", "POST"),
@@ -320,6 +387,43 @@ EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
     ),
     ("GET", "/sharing/usage"): (page("GET", "/sharing/usage", GOVERNMENT),),
     ("GET", "/sharing/network"): (page("GET", "/sharing/network", frozenset({ADMIN, AUDITOR})),),
+    ("GET", "/tracks"): (page("GET", "/tracks", PUBLIC),),
+    ("GET", "/tracks/{track_id}"): (page("GET", "/tracks/{query_track}", PUBLIC),),
+    ("POST", "/tracks/{track_id}/apply"): (
+        page(
+            "POST",
+            "/tracks/{page_apply_track}/apply",
+            ENTERPRISES,
+            form={"credit_code": "91350100M000100Y43", "project": "测算"},
+        ),
+    ),
+    ("POST", "/tracks/applications/{application_id}/decide"): (
+        page(
+            "POST",
+            "/tracks/applications/{page_to_decide_application}/decide",
+            PUBLISHERS,
+            form={"decision": "approve"},
+            hidden=APPLICATION_HIDDEN,
+        ),
+    ),
+    ("POST", "/tracks/{track_id}/query"): (
+        page(
+            "POST",
+            "/tracks/{query_track}/query",
+            ENTERPRISES,
+            form={"sql": f'SELECT count(*) FROM "{OPEN}"', "epsilon": "0.01"},
+        ),
+    ),
+    ("POST", "/tracks/{track_id}/export"): (page("POST", "/tracks/{query_track}/export", ENTERPRISES),),
+    ("POST", "/tracks/{track_id}/products"): (
+        page(
+            "POST",
+            "/tracks/{query_track}/products",
+            ENTERPRISES,
+            form={"source": "release", "source_id": "{release}", "name": "page-product-{role}", "title": "产品"},
+            hidden=SIGNED_IN - ENTERPRISES,
+        ),
+    ),
     # last: signing in again and out changes the role's session
     ("POST", "/login"): (page("POST", "/login", PUBLIC, form={"username": "{username}", "password": "{password}"}),),
     ("POST", "/logout"): (page("POST", "/logout", PUBLIC),),
@@ -399,6 +503,33 @@ def build_world(client: TestClient, database: Database, make_user: UserFactory) 
         return request_id, str(response.json()["grant_id"])
 
     granted_request, live_grant = grant()
+    admin = {"Authorization": world.tokens[ADMIN]}
+    enterprise = {"Authorization": world.tokens[ENTERPRISE]}
+
+    def new_track(name: str, **extra: object) -> str:
+        body = {"name": name, "datasets": [OPEN], "epsilon": 100, "min_group_size": 0, **extra}
+        response = client.post("/api/v1/sandbox/tracks", headers=admin, json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def application(track_id: str) -> str:
+        body = {"credit_code": "91350100M000100Y43", "project": "测算"}
+        response = client.post(f"/api/v1/sandbox/tracks/{track_id}/applications", headers=enterprise, json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    export_config = {"dataset": OPEN, "k": 2, "quasi_identifiers": ["年龄"]}
+    query_track = new_track("query-track", export=export_config)
+    approved_application = application(query_track)
+    assert client.post(f"/api/v1/sandbox/applications/{approved_application}/approve", headers=admin).status_code == 200
+    released = client.post(
+        f"/api/v1/sandbox/tracks/{query_track}/queries",
+        headers=enterprise,
+        json={"sql": f'SELECT count(*) FROM "{OPEN}"', "epsilon": 50},  # little noise: the row is never suppressed
+    )
+    assert released.status_code == 200 and released.json()["rows"], released.text
+    exported = client.post(f"/api/v1/sandbox/tracks/{query_track}/exports", headers=enterprise)
+    assert exported.status_code == 201, exported.text
     for name in (CLOSED, SHARED, OPEN):
         shown = client.get("/api/3/action/package_show", params={"id": name}, headers=publisher).json()
         versions[name] = shown["result"]["resources"][0]["id"]
@@ -427,6 +558,15 @@ def build_world(client: TestClient, database: Database, make_user: UserFactory) 
             "page_to_refuse": ask(),
             "page_to_withdraw": ask(),
             "page_to_revoke": grant()[1],
+            "query_track": query_track,
+            "approved_application": approved_application,
+            "release": str(released.json()["release_id"]),
+            "export": str(exported.json()["id"]),
+            "apply_track": new_track(f"apply-{role}"),
+            "page_apply_track": new_track(f"page-apply-{role}"),
+            "to_approve_application": application(new_track(f"approve-{role}")),
+            "to_refuse_application": application(new_track(f"refuse-{role}")),
+            "page_to_decide_application": application(new_track(f"page-decide-{role}")),
         }
     return world
 

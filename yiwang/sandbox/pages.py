@@ -55,7 +55,7 @@ def show_track(track_id: int, request: Request, actor: PageActor, session: ReadS
         left = service.budget_left(session, application)
     reviewing = [
         a
-        for a in service.list_applications(session, actor, track_id=track.id)
+        for a in (service.list_applications(session, actor, track_id=track.id) if actor.is_authenticated else [])
         if a.user_id != actor.user_id and can(actor, SandboxAction.DECIDE, service.resource_of(a))
     ]
     chosen = request.query_params.get("release", "")

@@ -674,6 +674,10 @@ def publish_product(database: Database, actor: Actor, data_dir: Path, data: Prod
             if row is None or not row.completed or not can(actor, SandboxAction.PUBLISH, resource_of(row.application)):
                 raise NotFound("release.not_found", N_("No release {id}"), id=data.source_id)
             application, result = row.application, row.result
+            if not result.get("rows"):
+                raise InvalidInput(
+                    "product.empty", N_("Release {id} has no figures to publish: every group was suppressed"), id=row.id
+                )
             open_type, licence = OpenType.UNCONDITIONAL.value, "CC-BY-4.0"
             origin = f"隐私计算发布 #{row.id}（ε = {row.epsilon:g}，差分隐私）"
             export_path = None

@@ -15,6 +15,8 @@ from yiwang.core.installation import open_installation
 from yiwang.core.models import AuditEntry
 from yiwang.core.settings import Settings
 from yiwang.demo.accounts import ACCOUNTS, DEMO_PASSWORD, DEPARTMENTS
+from yiwang.sandbox import service as sandbox
+from yiwang.sandbox.models import ApplicationState
 from yiwang.sharing import service as sharing
 from yiwang.sharing import usage
 from yiwang.sharing.models import RequestState
@@ -48,6 +50,11 @@ def test_the_demo_loads_every_account_and_dataset(cli_env: dict[str, str]) -> No
             edges = usage.sharing_network(session, Actor.operator())
             departments = {e.owner for e in edges} | {e.consumer for e in edges}
             assert len(departments) >= 8 and sum(e.calls for e in edges) > 0
+            tracks = sandbox.list_tracks(session)
+            applications = sandbox.list_applications(session, Actor.operator())
+            assert len(tracks) == 3 and {a.state for a in applications} == {s.value for s in ApplicationState}
+            released = session.scalars(select(AuditEntry).where(AuditEntry.action == "sandbox.release")).all()
+            assert len(released) >= 3  # a history of private releases
             lookups = session.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.lookup")).all()
             assert lookups  # a demo service verified people by ID number through its grant
     finally:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from yiwang.core.db import Database
 from yiwang.core.validators import citizen_id_check_digit
+from yiwang.demo.datasets import generate
 
 POLICE = "海南省公安厅"
 CREDIT_CODE = "91350100M000100Y43"
@@ -111,3 +112,50 @@ def test_an_export_reaches_k_and_drops_direct_identifiers(
     shown = client.get("/api/v1/datasets/people-k10", headers=publisher).json()
     assert shown["open_type"] == "conditional" and "k = " in shown["description"]
     assert client.get("/api/v1/datasets/people-k10/rows").status_code in (401, 403, 404)  # open on conditions only
+
+
+def test_the_demo_population_reaches_k_on_birth_date_sex_and_county(
+    client: TestClient, database: Database, make_user: UserFactory
+) -> None:
+    """The demo's own population registry, exported at k = 5, checked by counting classes in Python."""
+    make_user("gongan", "dept_staff", department=POLICE)
+    make_user("admin", "admin")
+    make_user("qiye", "enterprise")
+    tokens = {name: token_for(database, name) for name in ("gongan", "admin", "qiye")}
+    publisher = auth(tokens["gongan"])
+    people = generate("population-registry", seed=1, size="small")
+    buffer = io.BytesIO()
+    pq.write_table(people, buffer)
+    body = {"name": "population", "title": "户籍人口", "department": POLICE, "open_type": "conditional"}
+    assert client.post("/api/v1/datasets", headers=publisher, json=body).status_code == 201
+    uploaded = client.post(
+        "/api/v1/datasets/population/versions",
+        headers=publisher,
+        files={"file": ("population.parquet", buffer.getvalue(), "application/octet-stream")},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    quasi = ["birth_date", "sex", "household_division"]
+    track = client.post(
+        "/api/v1/sandbox/tracks",
+        headers=auth(tokens["admin"]),
+        json={
+            "name": "人口研究",
+            "datasets": ["population"],
+            "epsilon": 1,
+            "export": {"k": 5, "quasi_identifiers": quasi},
+        },
+    ).json()["id"]
+    applied = client.post(
+        f"/api/v1/sandbox/tracks/{track}/applications",
+        headers=auth(tokens["qiye"]),
+        json={"credit_code": CREDIT_CODE, "project": "人口结构研究"},
+    ).json()["id"]
+    client.post(f"/api/v1/sandbox/applications/{applied}/approve", headers=publisher)
+    made = client.post(f"/api/v1/sandbox/tracks/{track}/exports", headers=auth(tokens["qiye"])).json()
+    rows = pq.read_table(
+        io.BytesIO(client.get(f"/api/v1/sandbox/exports/{made['id']}.parquet", headers=auth(tokens["qiye"])).content)
+    ).to_pylist()
+    classes = Counter(tuple(row[q] for q in quasi) for row in rows)
+    assert min(classes.values()) >= 5 and made["report"]["k_reached"] == min(classes.values())
+    assert len(rows) >= 0.95 * people.num_rows
+    assert "name" not in rows[0] and "phone" not in rows[0] and str(rows[0]["person_id"]).startswith("ps_")

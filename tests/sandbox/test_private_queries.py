@@ -9,13 +9,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from factories import UserFactory, token_for
+from factories import UserFactory, csrf_from, sign_in, token_for
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from yiwang.catalog.sql import SqlTable, execute_locked, open_sandbox
 from yiwang.core.db import Database
 from yiwang.core.models import AuditEntry
+from yiwang.core.settings import Settings
+from yiwang.web.app import create_app
 
 POLICE = "海南省公安厅"
 DIVISIONS = ["460105", "460106", "460107", "460108"]
@@ -296,3 +298,26 @@ def test_a_release_becomes_a_data_product_in_the_catalogue(client: TestClient, t
     assert [p["dataset"] for p in client.get("/api/v1/sandbox/products").json()] == ["sex-ratio"]
     again = client.post("/api/v1/sandbox/products", headers=auth(tokens["qiye"]), json=body)
     assert again.status_code == 409
+
+
+def test_the_editor_keeps_a_refused_query_and_says_why(
+    settings: Settings, tokens: dict[str, str], database: Database
+) -> None:
+    with TestClient(create_app(settings)) as client:
+        track_id = track(client, tokens)
+        approved(client, tokens, track_id)
+        assert getattr(sign_in(client, "qiye"), "status_code", None) == 303
+        page = client.get(f"/tracks/{track_id}?lang=en")
+        assert 'data-testid="query-form"' in page.text and "Privacy budget left" in page.text
+        refused = client.post(
+            f"/tracks/{track_id}/query",
+            data={"sql": "SELECT 姓名 FROM people", "epsilon": "0.5", "csrf_token": csrf_from(page.text)},
+        )
+        assert refused.status_code == 422
+        assert 'data-testid="query-error"' in refused.text and "SELECT 姓名 FROM people" in refused.text
+        ran = client.post(
+            f"/tracks/{track_id}/query",
+            data={"sql": "SELECT count(*) AS n FROM people", "epsilon": "0.5", "csrf_token": csrf_from(page.text)},
+            follow_redirects=True,
+        )
+        assert ran.status_code == 200 and 'data-testid="release"' in ran.text

@@ -6,17 +6,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from yiwang.catalog.models import Dataset
 from yiwang.core.authz import can
-from yiwang.core.errors import InvalidInput
+from yiwang.core.errors import Conflict, InvalidInput
 from yiwang.core.i18n import N_
-from yiwang.core.identity import Role
+from yiwang.core.identity import Actor, Role
 from yiwang.sandbox import service
 from yiwang.sandbox.models import APPLICATION_LABELS, ApplicationState, DeidentifiedExport, Release
 from yiwang.sandbox.rules import SandboxAction
-from yiwang.web.deps import CsrfChecked, DatabaseDep, PageActor, ReadSessionDep, SessionDep, SettingsDep
+from yiwang.web.deps import (
+    CsrfChecked,
+    DatabaseDep,
+    PageActor,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    TranslateDep,
+)
 from yiwang.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -43,6 +52,21 @@ def _schemas(session: ReadSessionDep, names: list[str]) -> list[tuple[str, str, 
 
 @router.get("/tracks/{track_id}", response_class=HTMLResponse)
 def show_track(track_id: int, request: Request, actor: PageActor, session: ReadSessionDep) -> Response:
+    return _track_page(request, actor, session, track_id)
+
+
+def _track_page(
+    request: Request,
+    actor: Actor,
+    session: Session,
+    track_id: int,
+    *,
+    status_code: int = 200,
+    query_error: str = "",
+    query_sql: str = "",
+    query_epsilon: float | None = None,
+) -> Response:
+    """The track page; after a refused query it shows the reason above the editor, the query kept."""
     track = service.get_track(session, track_id)
     application = service.my_application(session, actor, track.id)
     approved = application is not None and application.state == ApplicationState.APPROVED.value
@@ -61,7 +85,7 @@ def show_track(track_id: int, request: Request, actor: PageActor, session: ReadS
     chosen = request.query_params.get("release", "")
     shown = next((r for r in releases if str(r.id) == chosen), releases[0] if releases else None)
     first_group = next(iter(track.public_domains), "")
-    example = (
+    example = query_sql or (
         f'SELECT {first_group}, count(*) AS n FROM "{track.datasets[0]}" GROUP BY {first_group}' if first_group else ""
     )
     return render(
@@ -80,9 +104,11 @@ def show_track(track_id: int, request: Request, actor: PageActor, session: ReadS
         exports=exports,
         left=left,
         example=example,
-        example_epsilon=EXAMPLE_EPSILON,
+        example_epsilon=query_epsilon or EXAMPLE_EPSILON,
+        query_error=query_error,
         labels=APPLICATION_LABELS,
         notice=request.query_params.get("done", ""),
+        status_code=status_code,
     )
 
 
@@ -116,13 +142,28 @@ def decide_from_form(
 @router.post("/tracks/{track_id}/query", dependencies=[CsrfChecked])
 def query_from_form(
     track_id: int,
+    request: Request,
     actor: PageActor,
     database: DatabaseDep,
     settings: SettingsDep,
+    translate: TranslateDep,
     sql: Annotated[str, Form(max_length=20_000)],
     epsilon: Annotated[float, Form(gt=0, le=service.MAX_EPSILON)],
 ) -> Response:
-    released = service.run_private_query(database, actor, settings.data_dir, track_id, sql, epsilon)
+    try:
+        released = service.run_private_query(database, actor, settings.data_dir, track_id, sql, epsilon)
+    except (InvalidInput, Conflict) as refused:
+        with database.read_session() as session:
+            return _track_page(
+                request,
+                actor,
+                session,
+                track_id,
+                status_code=refused.http_status,
+                query_error=refused.render(translate),
+                query_sql=sql,
+                query_epsilon=epsilon,
+            )
     return RedirectResponse(f"/tracks/{track_id}?release={released.release_id}#result", status_code=303)
 
 

@@ -28,7 +28,7 @@ from yiwang.catalog import service as catalog
 from yiwang.catalog.models import Dataset, OpenType, SecurityLevel
 from yiwang.catalog.sql import SQL_TEMP_DIR, SqlTable, execute_locked, open_sandbox
 from yiwang.core import audit, validators
-from yiwang.core.authz import authorize, can, require_signed_in
+from yiwang.core.authz import AccessRefused, authorize, can, require_signed_in
 from yiwang.core.db import Database
 from yiwang.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from yiwang.core.i18n import N_
@@ -325,8 +325,17 @@ def _approved(session: Session, actor: Actor, track_id: int) -> TrackApplication
     track = get_track(session, track_id)
     application = my_application(session, actor, track.id)
     if application is None or application.state != ApplicationState.APPROVED.value:
-        raise PermissionDenied(
-            "sandbox.not_approved", N_("You need an approved application to {name} first"), name=track.name
+        # an AccessRefused, so the attempt is remembered in the audit chain like every other refusal
+        resource = application_resource(
+            track.host_department_id, actor.user_id or 0, application.id if application else ""
+        )
+        raise AccessRefused(
+            actor,
+            SandboxAction.QUERY,
+            resource,
+            "sandbox.not_approved",
+            N_("You need an approved application to {name} first"),
+            name=track.name,
         )
     authorize(actor, SandboxAction.QUERY, resource_of(application))
     if track.valid_to is not None and track.valid_to <= utcnow():

@@ -376,11 +376,16 @@ def run_sql(
     query = _parse(sql)
     names = _resolve(query, [t.name for t in tables])
     used = [t for t in tables if t.name in set(names)]
-    text = _rewrite(query, names)
+    return run_checked(_rewrite(query, names), used, row_cap=row_cap, seconds=seconds, temp_dir=temp_dir)
+
+
+def run_checked(text: str, tables: Sequence[SqlTable], *, row_cap: int, seconds: float, temp_dir: Path) -> SqlResult:
+    """Run SQL that already passed a check (and was regenerated from its tree) in a fresh locked sandbox over
+    `tables`; DuckDB's failures become clear errors."""
     temp_dir.mkdir(parents=True, exist_ok=True)
     spill = Path(tempfile.mkdtemp(prefix="query-", dir=temp_dir))
     try:
-        connection = open_sandbox(used, spill, seconds)
+        connection = open_sandbox(tables, spill, seconds)
         try:
             return execute_locked(connection, text, row_cap, seconds)
         except duckdb.InterruptException:
@@ -394,7 +399,7 @@ def run_sql(
                 "sql.too_much_memory", N_("The query needs more memory than allowed: narrow it down")
             ) from None
         except duckdb.Error as exc:
-            raise InvalidInput("sql.failed", N_("The query failed: {reason}"), reason=_reason(exc, used)) from None
+            raise InvalidInput("sql.failed", N_("The query failed: {reason}"), reason=_reason(exc, tables)) from None
         finally:
             connection.close()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from yiwang.catalog.rules import is_publisher
 from yiwang.core.authz import Resource, register
 from yiwang.core.identity import Actor, Role
 
@@ -32,25 +33,14 @@ def is_applicant(actor: Actor, resource: Resource | None) -> bool:
     return resource is not None and actor.user_id is not None and actor.user_id == resource.owner_user_id
 
 
-def is_reviewer(actor: Actor, resource: Resource | None) -> bool:
-    """The data administrator, or staff of the track's host department."""
-    if actor.has_role(Role.ADMIN):
-        return True
-    return (
-        actor.has_role(Role.DEPT_STAFF)
-        and resource is not None
-        and actor.department_id is not None
-        and actor.department_id == resource.owner_department_id
-    )
-
-
 register(SandboxAction.CREATE_TRACK, lambda actor, _resource: actor.has_role(Role.ADMIN))
 register(SandboxAction.APPLY, lambda actor, _resource: actor.has_role(Role.ENTERPRISE))
-register(SandboxAction.DECIDE, is_reviewer)
+# reviewers: the data administrator, or staff of the track's host department (the owner in the resource)
+register(SandboxAction.DECIDE, is_publisher)
 register(
     SandboxAction.VIEW_APPLICATION,
     lambda actor, resource: (
-        is_applicant(actor, resource) or is_reviewer(actor, resource) or actor.has_role(Role.AUDITOR)
+        is_applicant(actor, resource) or is_publisher(actor, resource) or actor.has_role(Role.AUDITOR)
     ),
 )
 register(SandboxAction.QUERY, is_applicant)

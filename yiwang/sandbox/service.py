@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from yiwang.catalog import service as catalog
 from yiwang.catalog.models import Dataset, OpenType, SecurityLevel
-from yiwang.catalog.sql import SQL_TEMP_DIR, SqlTable, execute_locked, open_sandbox
+from yiwang.catalog.sql import SQL_TEMP_DIR, SqlTable, run_checked
 from yiwang.core import audit, validators
 from yiwang.core.authz import AccessRefused, authorize, can, require_signed_in
 from yiwang.core.db import Database
@@ -496,31 +496,10 @@ def _cancel(database: Database, reservation: int) -> None:
 
 
 def _run_exact(plan: AggregatePlan, tables: Sequence[SqlTable], data_dir: Path) -> list[tuple[Any, ...]]:
-    temp_root = data_dir / SQL_TEMP_DIR
-    temp_root.mkdir(parents=True, exist_ok=True)
-    spill = Path(tempfile.mkdtemp(prefix="private-", dir=temp_root))
-    try:
-        connection = open_sandbox(tables, spill, QUERY_SECONDS)
-        try:
-            return execute_locked(connection, plan.sql, MAX_GROUPS + 1, QUERY_SECONDS).rows
-        except duckdb.InterruptException:
-            raise InvalidInput(
-                "sql.timeout",
-                N_("The query ran past the time limit of {seconds} s: narrow it down"),
-                seconds=f"{QUERY_SECONDS:g}",
-            ) from None
-        except duckdb.OutOfMemoryException:
-            raise InvalidInput(
-                "sql.too_much_memory", N_("The query needs more memory than allowed: narrow it down")
-            ) from None
-        except duckdb.Error as exc:
-            raise InvalidInput(
-                "sql.failed", N_("The query failed: {reason}"), reason=str(exc).splitlines()[0][:300]
-            ) from None
-        finally:
-            connection.close()
-    finally:
-        shutil.rmtree(spill, ignore_errors=True)
+    result = run_checked(
+        plan.sql, tables, row_cap=MAX_GROUPS + 1, seconds=QUERY_SECONDS, temp_dir=data_dir / SQL_TEMP_DIR
+    )
+    return result.rows
 
 
 def list_releases(session: Session, actor: Actor, application_id: int) -> list[Release]:

@@ -6,7 +6,7 @@ VENDOR := yiwang/web/static/vendor
 SEED ?= 1
 SIZE ?= small
 
-.PHONY: demo test install install-test assets lint bench clean
+.PHONY: demo test install install-test assets lint bench harden clean
 
 demo: install
 	$(BIN)/yiwang demo --seed $(SEED) --size $(SIZE)
@@ -47,6 +47,10 @@ lint:
 
 bench: install-test
 	$(BIN)/python -m bench
+
+# The hardening suite alone (docs/hardening.md): authorization matrix, leak scan, API fuzzing, sandbox escapes.
+harden: install-test
+	$(BIN)/pytest -q tests/hardening tests/sandbox/test_private_queries.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

@@ -71,15 +71,6 @@ class TrackInput:
     valid_to: datetime | None = None
 
 
-def _dataset_fields(session: Session, actor: Actor, names: Sequence[str]) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    for name in names:
-        dataset = catalog.get_dataset(session, actor, name)
-        version = dataset.current_version
-        fields[dataset.name] = [f.name for f in version.fields] if version else []
-    return fields
-
-
 def create_track(session: Session, actor: Actor, data: TrackInput) -> Track:
     """Define a track over datasets opened on conditions (never core data), with its budget and declared bounds."""
     authorize(actor, SandboxAction.CREATE_TRACK)
@@ -363,7 +354,7 @@ def run_private_query(
     with database.read_session() as session:
         application = _approved(session, actor, track_id)
         track = application.track
-        tables = _tables(session, actor, data_dir, track)
+        tables = _tables(session, data_dir, track)
         try:
             if not math.isfinite(epsilon) or epsilon <= 0:
                 raise InvalidInput("budget.bad_epsilon", N_("ε of a query must be a positive number"))
@@ -423,7 +414,7 @@ def run_private_query(
     return PrivateRelease(reservation, result, epsilon, left)
 
 
-def _tables(session: Session, actor: Actor, data_dir: Path, track: Track) -> list[SqlTable]:
+def _tables(session: Session, data_dir: Path, track: Track) -> list[SqlTable]:
     """The track's datasets as sandbox tables, raw inside: only noisy aggregates ever leave."""
     tables = []
     for name in track.datasets:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -14,9 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from yiwang.catalog.sql import SqlTable, execute_locked, open_sandbox
+from yiwang.core import accounts
 from yiwang.core.db import Database
+from yiwang.core.errors import Conflict, InvalidInput
+from yiwang.core.identity import Actor
 from yiwang.core.models import AuditEntry
 from yiwang.core.settings import Settings
+from yiwang.sandbox import service
 from yiwang.web.app import create_app
 
 POLICE = "海南省公安厅"
@@ -321,3 +326,29 @@ def test_the_editor_keeps_a_refused_query_and_says_why(
             follow_redirects=True,
         )
         assert ran.status_code == 200 and 'data-testid="release"' in ran.text
+
+
+def test_concurrent_queries_never_spend_more_than_the_budget(
+    client: TestClient, tokens: dict[str, str], database: Database, settings: Settings
+) -> None:
+    """Eight queries at once, each asking ε = 0.3 of a budget of 1.0: three are released, the rest refused."""
+    track_id = track(client, tokens, epsilon=1.0)
+    approved(client, tokens, track_id)
+    with database.read_session() as session:
+        enterprise: Actor = accounts.actor_for(accounts.get_user(session, "qiye"))
+
+    def attempt(_: int) -> str:
+        try:
+            service.run_private_query(
+                database, enterprise, settings.data_dir, track_id, "SELECT count(*) FROM people", 0.3
+            )
+        except (InvalidInput, Conflict) as refusal:
+            return refusal.code
+        return "released"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+    assert outcomes.count("released") == 3 and outcomes.count("budget.exhausted") == 5, outcomes
+    with database.read_session() as session:
+        application = service.my_application(session, enterprise, track_id)
+        assert application is not None and service.spent(session, application.id) <= 1.0

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from yiwang.cli import accounts as accounts_cli
 from yiwang.cli import audit as audit_cli
+from yiwang.cli import calendar as calendar_cli
 from yiwang.cli import catalog as catalog_cli
 from yiwang.cli import sharing as sharing_cli
 from yiwang.cli.context import ErrorReportingGroup, console, set_data_dir, state
@@ -31,6 +32,7 @@ app.add_typer(accounts_cli.token_app, name="token")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(catalog_cli.dataset_app, name="dataset")
 app.add_typer(sharing_cli.sharing_app, name="sharing")
+app.add_typer(calendar_cli.calendar_app, name="calendar")
 app.command(name="ingest")(catalog_cli.ingest)
 
 

@@ -29,6 +29,7 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
     PROFILE_READ = "profile.read"
+    CALENDAR_EDIT = "calendar.edit"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ RULES: dict[str, Rule] = {
     Action.AUDIT_READ: roles(Role.AUDITOR),
     Action.AUDIT_VERIFY: roles(Role.AUDITOR),
     Action.PROFILE_READ: authenticated(),
+    Action.CALENDAR_EDIT: roles(Role.ADMIN),
 }
 
 

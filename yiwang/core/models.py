@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -149,3 +150,18 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CalendarDay(Base):
+    """法定节假日与调休: a public holiday on a day that would be worked, or a make-up working day on a weekend.
+
+    Every other Monday to Friday is a working day. The years `chinesecalendar` knows are loaded at installation; the
+    administrator adds the State Council's dates for later years (`yiwang calendar add`).
+    """
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "holiday" or "workday"
+    name: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[str] = mapped_column(String(64), default="")

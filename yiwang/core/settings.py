@@ -78,8 +78,8 @@ class Settings(BaseSettings):
         10,
         ge=1,
         le=60,
-        description="Working days (Monday to Friday) an owner department has to decide a sharing request before it "
-        "is flagged overdue.",
+        description="Working days (the calendar's: weekends and public holidays off, make-up days worked) an owner "
+        "department has to decide a sharing request before it is flagged overdue.",
     )
     sharing_rate_limit: int = Field(
         600, ge=1, le=100_000, description="Exchange calls a grant allows per minute unless its approval says less."

@@ -23,7 +23,7 @@ from yiwang.core.analytics import Analytics
 from yiwang.core.db import Database
 from yiwang.core.identity import Actor
 from yiwang.core.models import User, utcnow
-from yiwang.core.workdays import add_working_days
+from yiwang.core.workdays import load_calendar
 from yiwang.sharing import exchange, service
 from yiwang.sharing.models import Grant, GrantCalls, SharingRequest
 
@@ -260,7 +260,7 @@ def _set_back(database: Database, request_id: int, spec: DemoRequest, review_day
         request = session.get(SharingRequest, request_id)
         assert request is not None
         request.created_at -= shift
-        request.review_due_at = add_working_days(request.created_at, review_days)
+        request.review_due_at = load_calendar(session).add_working_days(request.created_at, review_days)
         decided = min(spec.filed_days_ago, 3)  # owners decide within days
         for number, event in enumerate(request.events):
             event.occurred_at = request.created_at + (timedelta(days=decided, hours=number) if number else timedelta())

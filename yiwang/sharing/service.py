@@ -27,7 +27,7 @@ from yiwang.core.identity import Actor, Role
 from yiwang.core.masking import Disclosure, PersonalKind
 from yiwang.core.models import utcnow
 from yiwang.core.settings import Settings
-from yiwang.core.workdays import add_working_days
+from yiwang.core.workdays import load_calendar
 from yiwang.sharing.models import Grant, RequestEvent, RequestState, SharingRequest
 from yiwang.sharing.rules import SharingAction, request_resource
 
@@ -169,7 +169,7 @@ def create_request(session: Session, actor: Actor, data: RequestInput, policy: S
         expected_calls_per_day=data.expected_calls_per_day,
         state=RequestState.PENDING.value,
         created_at=now,
-        review_due_at=add_working_days(now, policy.review_days),
+        review_due_at=load_calendar(session).add_working_days(now, policy.review_days),
         decided_by="",
         decision_note="",
         events=[],

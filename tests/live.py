@@ -81,6 +81,22 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) ->
     pytest.fail(f"`yiwang serve` not healthy after {STARTUP_TIMEOUT_S} s:\n{log.read_text(errors='replace')}")
 
 
+def start_server(env: dict[str, str], root: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`yiwang serve` on a free port with `env`, healthy when this returns: the process and its URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("ab") as output:
+        server = subprocess.Popen(
+            [_yiwang_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=root,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    _wait_until_healthy(url, server, log)
+    return server, url
+
+
 @contextmanager
 def running_demo_portal(root: Path) -> Iterator[Portal]:
     """`yiwang demo` (small, seed 1) in `root`, served by `yiwang serve` on a free port until the block ends."""
@@ -98,19 +114,9 @@ def running_demo_portal(root: Path) -> Iterator[Portal]:
     )
     if demo.returncode != 0:
         pytest.fail(f"`yiwang demo` exited with {demo.returncode}:\n{demo.stdout}\n{demo.stderr}")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     log = root / "server.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [yiwang, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=root,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    server, url = start_server(env, root, log)
     try:
-        _wait_until_healthy(url, server, log)
         yield Portal(url, data_dir, log, env)
     finally:
         server.terminate()

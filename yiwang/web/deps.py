@@ -143,8 +143,10 @@ def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> Non
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 AnalyticsDep = Annotated[Analytics, Depends(get_analytics)]
-SessionDep = Annotated[Session, Depends(write_session)]
-ReadSessionDep = Annotated[Session, Depends(read_session)]
+# scope="function": the unit of work commits when the handler returns, before the response is sent, so a client is
+# never told "created" about work a crash or a failed commit then loses (FastAPI's default closes it afterwards).
+SessionDep = Annotated[Session, Depends(write_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(read_session, scope="function")]
 ApiActor = Annotated[Actor, Depends(api_actor)]
 OptionalApiActor = Annotated[Actor, Depends(optional_api_actor)]
 PageActor = Annotated[Actor, Depends(page_actor)]

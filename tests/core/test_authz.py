@@ -26,6 +26,7 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     Action.AUDIT_READ: ({U}, {U}),
     Action.AUDIT_VERIFY: ({U}, {U}),
     Action.PROFILE_READ: (ALL, ALL),
+    Action.CALENDAR_EDIT: ({A}, {A}),
 }
 
 

@@ -334,16 +334,23 @@ def _approved(session: Session, actor: Actor, track_id: int) -> TrackApplication
     return application
 
 
+def _record_refused_query(session: Session, actor: Actor, track_id: int, detail: dict[str, Any]) -> None:
+    """A query the sandbox would not run (its rules, its budget), in the audit chain."""
+    audit.record(
+        session,
+        actor,
+        SandboxAction.QUERY,
+        resource_type="track",
+        resource_id=str(track_id),
+        result="denied",
+        detail=detail,
+    )
+
+
 def _refuse_audited(database: Database, actor: Actor, track_id: int, error: InvalidInput | Conflict, sql: str) -> None:
     with database.session() as session:
-        audit.record(
-            session,
-            actor,
-            SandboxAction.QUERY,
-            resource_type="track",
-            resource_id=str(track_id),
-            result="denied",
-            detail={"reason": error.code, "rule": error.render(), "sql": sql[:2000]},
+        _record_refused_query(
+            session, actor, track_id, {"reason": error.code, "rule": error.render(), "sql": sql[:2000]}
         )
 
 
@@ -446,14 +453,8 @@ def _reserve(
                 epsilon=f"{epsilon:g}",
                 left=f"{max(0.0, left):g}",
             )
-            audit.record(
-                session,
-                actor,
-                SandboxAction.QUERY,
-                resource_type="track",
-                resource_id=str(track_id),
-                result="denied",
-                detail={"reason": exhausted.code, "epsilon": epsilon, "budget_left": max(0.0, left)},
+            _record_refused_query(
+                session, actor, track_id, {"reason": exhausted.code, "epsilon": epsilon, "budget_left": max(0.0, left)}
             )
             session.commit()
             raise exhausted

@@ -174,6 +174,7 @@ def _admit(database: Database, actor: Actor, data_dir: Path, grant_id: str, secr
                     result="denied",
                     detail={"grant": grant.id, "call": call, "limit": grant.rate_limit_per_minute},
                 )
+        opened_names = {field.name for field in version.fields}
         opened = OpenGrant(
             grant_id=grant.id,
             dataset=dataset.name,
@@ -181,7 +182,7 @@ def _admit(database: Database, actor: Actor, data_dir: Path, grant_id: str, secr
             parquet=catalog.version_file(data_dir, version),
             version=version,
             access=grant_access(grant, version, Pseudonymiser(secret, grant.consumer.name)),
-            fields=[f for f in grant.fields if f["name"] in {v.name for v in version.fields}],
+            fields=[f for f in grant.fields if f["name"] in opened_names],
             raw_id_number=grant.raw_id_number,
         )
         limit = grant.rate_limit_per_minute

@@ -308,18 +308,6 @@ def _known_id(request_id: int) -> bool:
     return 0 < request_id <= MAX_ID
 
 
-def _locked_request(session: Session, actor: Actor, request_id: int) -> SharingRequest:
-    request = (
-        session.scalar(select(SharingRequest).where(SharingRequest.id == request_id).with_for_update(of=SharingRequest))
-        if _known_id(request_id)
-        else None
-    )
-    if request is None or not can(actor, SharingAction.VIEW, resource_of(request)):
-        require_signed_in(actor)
-        raise NotFound("sharing.not_found", N_("No sharing request {id}"), id=request_id)
-    return request
-
-
 def _pending(request: SharingRequest) -> None:
     if request.state != RequestState.PENDING.value:
         raise Conflict(
@@ -334,7 +322,7 @@ def approve_request(
     session: Session, actor: Actor, request_id: int, decision: Decision, policy: SharingPolicy
 ) -> Grant:
     """Approve a pending request as asked or narrower; the grant starts now."""
-    request = _locked_request(session, actor, request_id)
+    request = get_request(session, actor, request_id, lock=True)
     authorize(actor, SharingAction.DECIDE, resource_of(request))
     _pending(request)
     return _grant(session, actor, request, _current_version(request.dataset), decision, policy)
@@ -342,7 +330,7 @@ def approve_request(
 
 def refuse_request(session: Session, actor: Actor, request_id: int, reason: str) -> SharingRequest:
     """Refuse a pending request; the reason is required and shown to the consumer."""
-    request = _locked_request(session, actor, request_id)
+    request = get_request(session, actor, request_id, lock=True)
     authorize(actor, SharingAction.DECIDE, resource_of(request))
     _pending(request)
     note = _text(reason, "reason")
@@ -365,7 +353,7 @@ def refuse_request(session: Session, actor: Actor, request_id: int, reason: str)
 
 def withdraw_request(session: Session, actor: Actor, request_id: int, reason: str = "") -> SharingRequest:
     """The consumer takes a request back; a granted one gives up its grant, which stops working at once."""
-    request = _locked_request(session, actor, request_id)
+    request = get_request(session, actor, request_id, lock=True)
     authorize(actor, SharingAction.WITHDRAW, resource_of(request))
     if request.state not in (RequestState.PENDING.value, RequestState.GRANTED.value):
         raise Conflict(
@@ -418,9 +406,13 @@ def revoke_grant(session: Session, actor: Actor, grant_id: str, reason: str) -> 
     return grant
 
 
-def get_request(session: Session, actor: Actor, request_id: int) -> SharingRequest:
-    """A request the actor may see (consumer, owner, administrator, auditor); others get not found."""
-    request = session.get(SharingRequest, request_id) if _known_id(request_id) else None
+def get_request(session: Session, actor: Actor, request_id: int, *, lock: bool = False) -> SharingRequest:
+    """A request the actor may see (consumer, owner, administrator, auditor); others get not found. With `lock`,
+    the row stays locked until the transaction ends, so two reviewers cannot both decide it."""
+    query = select(SharingRequest).where(SharingRequest.id == request_id)
+    if lock:
+        query = query.with_for_update(of=SharingRequest)
+    request = session.scalar(query) if _known_id(request_id) else None
     if request is None or not can(actor, SharingAction.VIEW, resource_of(request)):
         require_signed_in(actor)
         raise NotFound("sharing.not_found", N_("No sharing request {id}"), id=request_id)

@@ -14,7 +14,6 @@ half-width of the exact one, so no side is fast by answering something else.
 from __future__ import annotations
 
 import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,7 +26,7 @@ import httpx
 
 from bench.csvdata import DISTRICT_CODES, CsvFile
 from bench.databases import empty_url
-from bench.harness import DatabaseKind, Figure, Options, Size, Target
+from bench.harness import DatabaseKind, Figure, Options, Size, Target, per_database
 from bench.ingest import prepare_installation
 from bench.processes import BIN, free_port, server
 from bench.profiling import profile
@@ -412,13 +411,9 @@ def measure(options: Options, kind: DatabaseKind, size: DpSize, asks: dict[str, 
 
 def run(options: Options) -> list[Figure]:
     size = SIZES[options.size]
-    figures: list[Figure] = []
-    for kind in options.databases:
-        work = options.scratch / f"{NAME}-{kind}"
-        work.mkdir(parents=True)
-        try:
-            with sides(options, kind, work, size) as asks:
-                figures += measure(options, kind, size, asks)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    return figures
+
+    def run_one(kind: DatabaseKind, work: Path) -> list[Figure]:
+        with sides(options, kind, work, size) as asks:
+            return measure(options, kind, size, asks)
+
+    return per_database(options, NAME, run_one)

@@ -13,7 +13,6 @@ column); every timed answer is compared again afterwards, so no side is fast by 
 from __future__ import annotations
 
 import secrets
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +28,7 @@ import httpx
 
 from bench.csvdata import DISTRICT_CODES, DISTRICTS, GIVEN, ROADS, SURNAMES, CsvFile
 from bench.databases import empty_url
-from bench.harness import DatabaseKind, Figure, Options, Size, Target
+from bench.harness import DatabaseKind, Figure, Options, Size, Target, per_database
 from bench.ingest import prepare_installation
 from bench.processes import BIN, free_port, server
 from bench.profiling import profile
@@ -463,13 +462,9 @@ def profile_lookups(options: Options, ready: Sides, keys: Sequence[str]) -> None
 
 def run(options: Options) -> list[Figure]:
     size = SIZES[options.size]
-    figures: list[Figure] = []
-    for kind in options.databases:
-        work = options.scratch / f"{NAME}-{kind}"
-        work.mkdir(parents=True)
-        try:
-            with sides(options, kind, work, size) as ready:
-                figures += measure(options, kind, size, ready)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    return figures
+
+    def run_one(kind: DatabaseKind, work: Path) -> list[Figure]:
+        with sides(options, kind, work, size) as ready:
+            return measure(options, kind, size, ready)
+
+    return per_database(options, NAME, run_one)

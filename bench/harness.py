@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -124,3 +125,16 @@ def chunked(items: range, parts: int) -> list[range]:
     """`items` cut into `parts` consecutive ranges of nearly equal length."""
     step = -(-len(items) // max(1, parts))
     return [items[i : i + step] for i in range(0, len(items), step)]
+
+
+def per_database(options: Options, name: str, run_one: Callable[[DatabaseKind, Path], list[Figure]]) -> list[Figure]:
+    """`run_one(kind, work)` for each database asked for, in a scratch directory of its own removed afterwards."""
+    figures: list[Figure] = []
+    for kind in options.databases:
+        work = options.scratch / f"{name}-{kind}"
+        work.mkdir(parents=True)
+        try:
+            figures += run_one(kind, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return figures

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from bench.databases import empty_url
-from bench.harness import DatabaseKind, Figure, Options, Size, Target
+from bench.harness import DatabaseKind, Figure, Options, Size, Target, per_database
 from bench.processes import BIN, child_env, free_port, server
 
 DESCRIPTION = "HTTP: package_search, package_show, dataset page under load — yiwang serve vs a bare Starlette endpoint"
@@ -110,9 +109,7 @@ def measure(options: Options, kind: DatabaseKind, size: HttpSize, urls: dict[str
         rates: dict[str, list[float]] = {side: [] for side in urls}
         for block in range(size.blocks):
             for side in urls if block % 2 == 0 else reversed(urls):
-                rates[side].append(
-                    requests_per_second(urls[side], path, size.seconds / size.blocks, size.concurrency)
-                )
+                rates[side].append(requests_per_second(urls[side], path, size.seconds / size.blocks, size.concurrency))
         ours, bare = (sum(rates[side]) / len(rates[side]) for side in ("yiwang", "bare"))
         console.print(f"{label}: yiwang {ours:,.0f} req/s, bare {bare:,.0f} req/s")
         figures.append(
@@ -134,13 +131,9 @@ def measure(options: Options, kind: DatabaseKind, size: HttpSize, urls: dict[str
 
 def run(options: Options) -> list[Figure]:
     size = SIZES[options.size]
-    figures: list[Figure] = []
-    for kind in options.databases:
-        work = options.scratch / f"http-{kind}"
-        work.mkdir(parents=True)
-        try:
-            with servers(options, kind, work) as urls:
-                figures += measure(options, kind, size, urls)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    return figures
+
+    def run_one(kind: DatabaseKind, work: Path) -> list[Figure]:
+        with servers(options, kind, work) as urls:
+            return measure(options, kind, size, urls)
+
+    return per_database(options, "http", run_one)

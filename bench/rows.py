@@ -8,7 +8,6 @@ sides agree on the total and the facet counts, so no side is fast by answering s
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import sys
 import threading
@@ -25,7 +24,7 @@ import httpx
 
 from bench.csvdata import write_csv
 from bench.databases import empty_url
-from bench.harness import Figure, Options, Size, Target
+from bench.harness import DatabaseKind, Figure, Options, Size, Target, per_database
 from bench.ingest import prepare_installation
 from bench.ingest_child import SQLITE_TABLE
 from bench.processes import BIN, child_env, free_port, run_measured, server
@@ -310,13 +309,9 @@ def measure(options: Options, kind: Any, size: RowsSize, asks: dict[str, Ask]) -
 
 def run(options: Options) -> list[Figure]:
     size = SIZES[options.size]
-    figures: list[Figure] = []
-    for kind in options.databases:
-        work = options.scratch / f"rows-{kind}"
-        work.mkdir(parents=True)
-        try:
-            with sides(options, kind, work, size) as asks:
-                figures += measure(options, kind, size, asks)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    return figures
+
+    def run_one(kind: DatabaseKind, work: Path) -> list[Figure]:
+        with sides(options, kind, work, size) as asks:
+            return measure(options, kind, size, asks)
+
+    return per_database(options, "rows", run_one)

@@ -364,4 +364,3 @@ def measure(options: Options, kind: DatabaseKind, size: SearchSize) -> list[Figu
 
 def run(options: Options) -> list[Figure]:
     return [figure for kind in options.databases for figure in measure(options, kind, SIZES[options.size])]
-

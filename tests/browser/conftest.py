@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,13 @@ from playwright.sync_api import (
     Playwright,
     Request,
     Response,
+    expect,
     sync_playwright,
 )
 from playwright.sync_api import Error as PlaywrightError
+
+from yiwang.core.i18n import translator
+from yiwang.demo.accounts import ACCOUNTS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -179,3 +183,24 @@ def context(contexts: Contexts) -> BrowserContext:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+SignedIn = Callable[[str], Page]
+
+
+@pytest.fixture
+def signed_in(contexts: Contexts) -> SignedIn:
+    """A fresh watched browser of a demo account, signed in through the form (Chinese-speaking user)."""
+    translate = translator("zh_CN")
+
+    def open_as(username: str) -> Page:
+        account = next(a for a in ACCOUNTS if a.username == username)
+        page = contexts.open(locale="zh-CN").new_page()
+        page.goto("/login")
+        page.get_by_label(translate("Username")).fill(account.username)
+        page.get_by_label(translate("Password")).fill(account.password)
+        page.get_by_role("main").get_by_role("button", name=translate("Sign in")).click()
+        expect(page.get_by_test_id("whoami")).to_have_text(account.display_name)
+        return page
+
+    return open_as

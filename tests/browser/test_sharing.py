@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from yiwang.core.i18n import translator
-from yiwang.demo.accounts import ACCOUNTS
 
 if TYPE_CHECKING:
-    from conftest import Contexts
+    from conftest import SignedIn
     from live import Portal
 
 pytestmark = pytest.mark.browser
@@ -20,20 +19,8 @@ _ = translator("zh_CN")
 PURPOSE = "台风灾后受灾群众参保状态核查（浏览器测试）"
 
 
-def signed_in(contexts: Contexts, username: str) -> Page:
-    """A fresh browser of `username`, signed in through the form."""
-    account = next(a for a in ACCOUNTS if a.username == username)
-    page = contexts.open(locale="zh-CN").new_page()
-    page.goto("/login")
-    page.get_by_label(_("Username")).fill(account.username)
-    page.get_by_label(_("Password")).fill(account.password)
-    page.get_by_role("main").get_by_role("button", name=_("Sign in")).click()
-    expect(page.get_by_test_id("whoami")).to_have_text(account.display_name)
-    return page
-
-
-def test_request_review_approve_and_usage(contexts: Contexts, portal: Portal) -> None:
-    consumer = signed_in(contexts, "yingji")  # 海南省应急管理厅
+def test_request_review_approve_and_usage(signed_in: SignedIn, portal: Portal) -> None:
+    consumer = signed_in("yingji")  # 海南省应急管理厅
     consumer.goto("/datasets/insured-persons")
     consumer.get_by_test_id("request-sharing").click()
     form = consumer.get_by_test_id("request-form")
@@ -46,7 +33,7 @@ def test_request_review_approve_and_usage(contexts: Contexts, portal: Portal) ->
     expect(consumer.get_by_test_id("state")).to_have_text(_("Pending review"))
     request_url = consumer.url.split("?")[0]
 
-    owner = signed_in(contexts, "renshe")  # 海南省人力资源和社会保障厅 owns insured-persons
+    owner = signed_in("renshe")  # 海南省人力资源和社会保障厅 owns insured-persons
     owner.get_by_role("navigation").get_by_role("link", name=_("Data sharing")).click()
     queue = owner.get_by_test_id("review-queue")
     row = queue.locator("tr", has_text=PURPOSE)
@@ -78,8 +65,8 @@ def test_request_review_approve_and_usage(contexts: Contexts, portal: Portal) ->
     expect(owner.get_by_test_id("given-grants")).to_contain_text(PURPOSE)
 
 
-def test_the_administrator_sees_the_sharing_network(contexts: Contexts, portal: Portal) -> None:
-    admin = signed_in(contexts, "admin")
+def test_the_administrator_sees_the_sharing_network(signed_in: SignedIn, portal: Portal) -> None:
+    admin = signed_in("admin")
     admin.goto("/sharing/network")
     expect(admin.get_by_test_id("network-chart").locator("svg")).to_be_visible()
     table = admin.get_by_test_id("network-table")

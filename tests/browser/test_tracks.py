@@ -7,13 +7,12 @@ import re
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from yiwang.core.i18n import translator
-from yiwang.demo.accounts import ACCOUNTS
 
 if TYPE_CHECKING:
-    from conftest import Contexts
+    from conftest import SignedIn
     from live import Portal
 
 pytestmark = pytest.mark.browser
@@ -22,19 +21,8 @@ _ = translator("zh_CN")
 PROJECT = "旅游民宿信用分级（浏览器测试）"
 
 
-def signed_in(contexts: Contexts, username: str) -> Page:
-    account = next(a for a in ACCOUNTS if a.username == username)
-    page = contexts.open(locale="zh-CN").new_page()
-    page.goto("/login")
-    page.get_by_label(_("Username")).fill(account.username)
-    page.get_by_label(_("Password")).fill(account.password)
-    page.get_by_role("main").get_by_role("button", name=_("Sign in")).click()
-    expect(page.get_by_test_id("whoami")).to_have_text(account.display_name)
-    return page
-
-
-def test_apply_approve_and_query_privately(contexts: Contexts, portal: Portal) -> None:
-    enterprise = signed_in(contexts, "qiye")
+def test_apply_approve_and_query_privately(signed_in: SignedIn, portal: Portal) -> None:
+    enterprise = signed_in("qiye")
     enterprise.get_by_role("navigation").get_by_role("link", name=_("Scenario tracks")).click()
     enterprise.get_by_test_id("tracks").get_by_role("link", name="旅游信用赛道").click()
     form = enterprise.get_by_test_id("apply-form")
@@ -44,7 +32,7 @@ def test_apply_approve_and_query_privately(contexts: Contexts, portal: Portal) -
     expect(enterprise.get_by_test_id("application-state")).to_contain_text(_("Pending review"))
     track_url = enterprise.url.split("?")[0]
 
-    reviewer = signed_in(contexts, "shichang")  # 市场监督管理局 hosts the track
+    reviewer = signed_in("shichang")  # 市场监督管理局 hosts the track
     reviewer.goto(track_url)
     row = reviewer.get_by_test_id("applications").locator("tr", has_text=PROJECT)
     row.get_by_role("button", name=_("Approve")).click()

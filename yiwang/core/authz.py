@@ -43,6 +43,8 @@ class Resource:
     is_public: bool = False
     # a second department with a stake in the resource: the consumer of a sharing request or grant
     counterpart_department_id: int | None = None
+    # further departments with a stake: those with a task on a service application
+    involved_department_ids: frozenset[int] = frozenset()
 
 
 Rule = Callable[[Actor, Resource | None], bool]

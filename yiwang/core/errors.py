@@ -5,6 +5,7 @@ Every layer raises these; only the web and CLI layers turn them into HTTP status
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
@@ -75,3 +76,24 @@ class TooManyRequests(DomainError):
     def __init__(self, code: str, message: str, *, retry_after: int, **params: Any) -> None:
         super().__init__(code, message, retry_after=retry_after, **params)
         self.retry_after = retry_after
+
+
+FieldMessage = tuple[str, Mapping[str, Any]]  # an English msgid and its parameters
+
+
+class FieldErrors(InvalidInput):
+    """Input with errors in named fields: each field has its own message, translated at the edge like the rest."""
+
+    def __init__(self, code: str, message: str, fields: Mapping[str, FieldMessage], **params: Any) -> None:
+        super().__init__(code, message, count=len(fields), **params)
+        self.fields = dict(fields)
+
+    def render_fields(self, translate: Any = None) -> dict[str, str]:
+        rendered = {}
+        for name, (template, params) in self.fields.items():
+            text = translate(template) if translate is not None else template
+            try:
+                rendered[name] = str(text).format(**params)
+            except (KeyError, IndexError, ValueError):
+                rendered[name] = str(text)
+        return rendered

@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     sharing_rate_limit: int = Field(
         600, ge=1, le=100_000, description="Exchange calls a grant allows per minute unless its approval says less."
     )
+    services_warning_days: int = Field(
+        2,
+        ge=0,
+        le=30,
+        description="Working days before an application's promised time limit when it is flagged as nearly due.",
+    )
+    services_rectification_days: int = Field(
+        5, ge=1, le=60, description="Working days a department has to rectify and explain a bad rating (差评)."
+    )
     host: str = Field("127.0.0.1", description="Address `yiwang serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `yiwang serve` listens on.")
 

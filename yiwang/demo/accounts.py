@@ -29,6 +29,8 @@ DEPARTMENTS: tuple[tuple[str, str], ...] = (
     ("海南省交通运输厅", "460000"),
     ("海南省生态环境厅", "460000"),
     ("海南省财政厅", "460000"),
+    ("海口海关", "460100"),
+    ("国家外汇管理局海南省分局", "460000"),
 )
 
 
@@ -54,10 +56,19 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("shuiwu", "税务局 韩专管员", ("dept_staff",), "海南省税务局"),
     DemoAccount("jiaoyu", "教育厅 冯老师", ("dept_staff",), "海南省教育厅"),
     DemoAccount("yingji", "应急管理厅 邢值班员", ("dept_staff",), "海南省应急管理厅"),
+    DemoAccount("shujuju", "大数据管理局 严专员", ("dept_staff",), "海南省大数据管理局"),
+    DemoAccount("lvyou", "旅文厅 羊科员", ("dept_staff",), "海南省旅游和文化广电体育厅"),
+    DemoAccount("qixiang", "气象局 云工程师", ("dept_staff",), "海南省气象局"),
+    DemoAccount("jiaotong", "交通运输厅 冼科员", ("dept_staff",), "海南省交通运输厅"),
+    DemoAccount("shengtai", "生态环境厅 麦工", ("dept_staff",), "海南省生态环境厅"),
+    DemoAccount("caizheng", "财政厅 蔡科员", ("dept_staff",), "海南省财政厅"),
+    DemoAccount("haiguan", "海口海关 蒙关员", ("dept_staff",), "海口海关"),
+    DemoAccount("waihui", "外汇管理局 潘科员", ("dept_staff",), "国家外汇管理局海南省分局"),
     DemoAccount("qiye", "海南椰林数据科技有限公司", ("enterprise",), None),
     DemoAccount("zhengxin", "海南信用服务有限公司", ("enterprise",), None),
     DemoAccount("baoxian", "海南财产保险股份有限公司", ("enterprise",), None),
     DemoAccount("shimin", "市民 张小明", ("citizen",), None),
+    DemoAccount("touzi", "投资者 李安娜 (Anna Li)", ("enterprise",), None),
 )
 
 

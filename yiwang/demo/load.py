@@ -22,6 +22,7 @@ from yiwang.demo.accounts import load_accounts
 from yiwang.demo.catalogue import publish_sources
 from yiwang.demo.datasets import Size
 from yiwang.demo.sandbox import load_tracks
+from yiwang.demo.services import load_services
 from yiwang.demo.sharing import load_sharing
 from yiwang.demo.sources import write_sources
 from yiwang.sharing.service import SharingPolicy
@@ -83,6 +84,7 @@ def load_demo(
         publish_sources(database, settings.data_dir, sources, progress)
         load_sharing(database, settings.data_dir, settings.secret(), seed, SharingPolicy.of(settings))
         load_tracks(database, settings.data_dir, settings.secret())
+        load_services(database, settings.data_dir, seed)
         marker.write_text(json.dumps(wanted), encoding="utf-8")
         return DemoSummary(settings.data_dir, seed, size, sources, reused=False)
     finally:

@@ -20,6 +20,7 @@ from yiwang.core.installation import open_installation
 from yiwang.core.settings import Settings
 from yiwang.sandbox import api as sandbox_api
 from yiwang.sandbox import pages as sandbox_pages
+from yiwang.services import api as services_api
 from yiwang.sharing import api as sharing_api
 from yiwang.sharing import pages as sharing_pages
 from yiwang.web import account_api, account_pages, audit_api, audit_pages, errors, health
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         dcat_api,
         sharing_api,
         sandbox_api,
+        services_api,
         account_pages,
         audit_pages,
         publish_pages,  # before catalog_pages: /datasets/new is not a dataset's name

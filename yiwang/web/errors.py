@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from yiwang.core.errors import AuthenticationRequired, DomainError, TooManyRequests
+from yiwang.core.errors import AuthenticationRequired, DomainError, FieldErrors, TooManyRequests
 from yiwang.core.i18n import N_, Translate, translator
 from yiwang.core.identity import Actor
 from yiwang.web.deps import page_actor
@@ -35,10 +35,18 @@ def wants_json(request: Request) -> bool:
 
 
 def error_response(
-    request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    fields: dict[str, str] | None = None,
 ) -> Response:
     if wants_json(request):
-        return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+        body: dict[str, object] = {"code": code, "message": message}
+        if fields:
+            body["fields"] = fields
+        return JSONResponse({"error": body}, status_code=status, headers=headers)
     response = render(
         request,
         "error.html",
@@ -47,6 +55,7 @@ def error_response(
         code=code,
         message=message,
         status=status,
+        fields=fields or {},
     )
     if headers:
         response.headers.update(headers)
@@ -74,7 +83,9 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="yiwang"'}
     elif isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}
-    return error_response(request, exc.http_status, exc.code, exc.render(_translate(request)), headers)
+    translate = _translate(request)
+    fields = exc.render_fields(translate) if isinstance(exc, FieldErrors) else None
+    return error_response(request, exc.http_status, exc.code, exc.render(translate), headers, fields)
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:

@@ -17,7 +17,8 @@ from yiwang.web.deps import CSRF_FIELD, csrf_token
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Each domain package keeps its pages' templates beside its code, under templates/<package>/.
 DOMAIN_TEMPLATE_DIRS = [
-    Path(__file__).resolve().parent.parent / package / "templates" for package in ("catalog", "sharing", "sandbox")
+    Path(__file__).resolve().parent.parent / package / "templates"
+    for package in ("catalog", "sharing", "sandbox", "services")
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import cache
@@ -49,7 +49,10 @@ def service_halls() -> list[dict[str, Any]]:
 def item_input(spec: dict[str, Any]) -> items.ServiceItemInput:
     """The item's elements as the service layer takes them (its process is imported separately)."""
     data = {k: v for k, v in spec.items() if k != "process"}
-    data["clock_paused_steps"] = [s["id"] for s in spec["process"]["steps"] if s.get("clock_paused")]
+    steps = list(spec["process"]["steps"])
+    if spec["process"].get("condition"):
+        steps.append(spec["process"]["condition"]["then_step"])
+    data["clock_paused_steps"] = [s["id"] for s in steps if s.get("clock_paused")]
     if spec["code"] == AUTOFILL_ITEM:
         _with_autofill(data)
     return items.ServiceItemInput.model_validate(data)
@@ -88,14 +91,17 @@ def process_xml(spec: dict[str, Any]) -> bytes:
     )
 
 
-def load_service_catalogue(database: Database, actor: Actor) -> None:
-    """Every demo item with its process, and every hall."""
+def load_service_catalogue(database: Database, actor: Actor, codes: Collection[str] | None = None) -> None:
+    """The demo items (those in `codes`, or all) with their processes, and every hall (listing those items)."""
+    chosen = [spec for spec in service_items() if codes is None or spec["code"] in codes]
     with database.session() as session:
-        for spec in service_items():
+        for spec in chosen:
             items.create_item(session, actor, item_input(spec))
             items.import_process(session, actor, spec["code"], process_xml(spec))
+        loaded = {spec["code"] for spec in chosen}
         for hall in service_halls():
-            halls.save_hall(session, actor, halls.HallInput.model_validate(hall))
+            data = halls.HallInput.model_validate({**hall, "services": [c for c in hall["services"] if c in loaded]})
+            halls.save_hall(session, actor, data)
 
 
 def _actor(database: Database, username: str) -> Actor:

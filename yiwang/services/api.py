@@ -19,8 +19,7 @@ from starlette.responses import Response
 
 from yiwang.core.errors import FieldErrors, InvalidInput
 from yiwang.core.i18n import N_
-from yiwang.core.identity import Actor, Role
-from yiwang.core.masking import mask
+from yiwang.core.identity import Actor
 from yiwang.core.models import Department
 from yiwang.core.workdays import load_calendar
 from yiwang.services import applications, autofill, halls, handling, items, licences, ratings
@@ -493,21 +492,6 @@ def licence_public(licence: Any) -> LicencePublic:
     )
 
 
-def _shown_form(application: Application, actor: Actor) -> dict[str, Any]:
-    """The applicant and the handling staff see the form as filled; others (admin, auditor) see personal data masked."""
-    if actor.user_id == application.applicant_user_id or actor.has_role(Role.DEPT_STAFF):
-        return application.form
-    kinds = {
-        "id_number": "id_number",
-        "legal_representative_id": "id_number",
-        "phone": "phone",
-        "contact_phone": "phone",
-        "applicant_name": "name",
-        "address": "address",
-    }
-    return {k: (mask(kinds[k], str(v)) if k in kinds else v) for k, v in application.form.items()}
-
-
 def application_public(
     session: Session, application: Application, actor: Actor, warning_days: int
 ) -> ApplicationPublic:
@@ -529,7 +513,7 @@ def application_public(
         legal_due_at=application.legal_due_at,
         finished_at=application.finished_at,
         result_note=application.result_note,
-        form=_shown_form(application, actor),
+        form=applications.shown_form(application, actor),
         autofilled=application.autofilled,
         tasks=[
             TaskPublic(

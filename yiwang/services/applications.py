@@ -26,6 +26,7 @@ from yiwang.core.authz import AccessRefused, authorize
 from yiwang.core.errors import FieldErrors, FieldMessage, InvalidInput, NotFound
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor, Role
+from yiwang.core.masking import mask
 from yiwang.core.models import utcnow
 from yiwang.core.workdays import load_calendar
 from yiwang.services import forms, items, workflow
@@ -94,21 +95,18 @@ def resource_of(application: Application) -> Any:
     )
 
 
-def _holder_codes(form: Mapping[str, Any]) -> set[str]:
-    return {str(v).upper() for k, v in form.items() if k in ("id_number", "credit_code", "legal_representative_id")}
+def _licence_for(session: Session, actor: Actor, licence_type: str) -> Licence | None:
+    """A valid licence of `licence_type` held by the applicant's own account.
 
-
-def _licence_for(session: Session, actor: Actor, licence_type: str, form: Mapping[str, Any]) -> Licence | None:
-    """A valid licence of `licence_type` held by the applicant (by account, or by the ID/credit code on the form)."""
+    Only the account counts, never a credit code or ID number typed on the form: anyone can type someone else's."""
     today = date.today()
-    codes = _holder_codes(form)
     return session.scalar(
         select(Licence)
         .where(
             Licence.licence_type == licence_type,
             Licence.revoked_at.is_(None),
             or_(Licence.valid_to.is_(None), Licence.valid_to >= today),
-            or_(Licence.holder_user_id == actor.user_id, Licence.holder_code.in_(codes or {""})),
+            Licence.holder_user_id == (actor.user_id or -1),
         )
         .order_by(Licence.issued_at.desc())
         .limit(1)
@@ -165,7 +163,7 @@ def _check_materials(
                 checked.append(_CheckedMaterial(material, upload, extension, None))
             continue
         licence_type = material.get("licence_type")
-        licence = _licence_for(session, actor, licence_type, form) if licence_type else None
+        licence = _licence_for(session, actor, licence_type) if licence_type else None
         if licence is not None:
             checked.append(_CheckedMaterial(material, None, "", licence))
         elif material.get("required", True):
@@ -348,6 +346,26 @@ def list_applications(session: Session, actor: Actor, *, state: str = "") -> lis
             raise InvalidInput("application.bad_state", N_("Unknown application state {state}"), state=state)
         query = query.where(Application.state == state)
     return list(session.scalars(query.order_by(Application.submitted_at.desc()).limit(MAX_LIST)))
+
+
+# Form fields holding personal data, by masking kind: masked for readers who neither filed nor handle the application.
+PERSONAL_FIELDS = {
+    "id_number": "id_number",
+    "legal_representative_id": "id_number",
+    "phone": "phone",
+    "contact_phone": "phone",
+    "applicant_name": "name",
+    "address": "address",
+}
+
+
+def shown_form(application: Application, actor: Actor) -> dict[str, Any]:
+    """The applicant and the handling staff see the form as filled; others (admin, auditor) see personal data masked."""
+    if actor.user_id == application.applicant_user_id or actor.has_role(Role.DEPT_STAFF):
+        return application.form
+    return {
+        k: (mask(PERSONAL_FIELDS[k], str(v)) if k in PERSONAL_FIELDS else v) for k, v in application.form.items()
+    }
 
 
 def material_file(

@@ -21,6 +21,7 @@ from yiwang.core.settings import Settings
 from yiwang.sandbox import api as sandbox_api
 from yiwang.sandbox import pages as sandbox_pages
 from yiwang.services import api as services_api
+from yiwang.services import pages as services_pages
 from yiwang.sharing import api as sharing_api
 from yiwang.sharing import pages as sharing_pages
 from yiwang.web import account_api, account_pages, audit_api, audit_pages, errors, health
@@ -93,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
         catalog_pages,
         sharing_pages,
         sandbox_pages,
+        services_pages,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -127,7 +127,9 @@ def can_be_wrong(parameter: Any) -> bool:
 def modes_for(operation: APIOperation, fixed: bool = False) -> list[GenerationMode]:
     """Negative cases need an input that can be wrong (`fixed`: other than the path); ``/healthz`` has none."""
     parameters = operation.query if fixed else operation.iter_parameters()
-    negatable = any(can_be_wrong(parameter) for parameter in parameters) or bool(list(operation.body))
+    # a raw XML body (a BPMN upload) is any bytes: only JSON bodies have a schema to break
+    json_body = any(body.media_type == "application/json" for body in operation.body)
+    negatable = any(can_be_wrong(parameter) for parameter in parameters) or json_body
     return [GenerationMode.POSITIVE, GenerationMode.NEGATIVE] if negatable else [GenerationMode.POSITIVE]
 
 

@@ -8,7 +8,8 @@ with real objects (a closed, a shared and an open dataset of 海南省公安厅 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import base64
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ class Call:
     query: Mapping[str, str] | None = None
     form: Mapping[str, str] | None = None
     upload: str | None = None  # multipart field name that carries CSV
+    content: bytes | None = None  # a raw XML body (BPMN)
     hidden: Who = NOBODY  # roles whose refusal must be a 404 (the rule hides existence)
     refusal: frozenset[int] = frozenset({401, 403, 404})
     ckan: bool = False  # CKAN envelope: also check `success`
@@ -118,6 +120,42 @@ def _ckan_calls() -> dict[str, tuple[tuple[dict[str, Any], Who, Who], ...]]:
         "resource_create": (({"package_id": CLOSED, "name": "新版本"}, PUBLISHERS, DATASET_HIDDEN),),
         "resource_patch": (({"id": "{closed_version}", "name": "第一版"}, PUBLISHERS, DATASET_HIDDEN),),
     }
+
+
+SERVICE = "matrix-certificate"
+APPLICANTS: Who = frozenset({ENTERPRISE, CITIZEN})
+CITIZENS: Who = frozenset({CITIZEN})
+OWNERS: Who = frozenset({OWN})  # staff of 海南省公安厅, whose department does the service's task
+SERVICE_READERS: Who = frozenset({CITIZEN, OWN, ADMIN, AUDITOR})  # applicant, handling department, oversight
+
+
+def service_item(code: str, item_code: str) -> dict[str, Any]:
+    """A citizen-or-enterprise service of 海南省公安厅 with a one-field form, an optional photo and a licence."""
+    return {
+        "code": code,
+        "item_code": item_code,
+        "name": "无犯罪记录证明",
+        "department": POLICE,
+        "category": "公共服务",
+        "audience": ["citizen", "enterprise"],
+        "life_events": ["employment"],
+        "legal_days": 5,
+        "promised_days": 3,
+        "guide": {"summary": "网上申请，三天办好。"},
+        "form": {
+            "type": "object",
+            "properties": {"applicant_name": {"type": "string", "title": "姓名", "minLength": 2}},
+            "required": ["applicant_name"],
+        },
+        "materials": [{"code": "photo", "name": "照片", "required": False, "formats": ["png"]}],
+        "issues_licence": {"type": "no-record", "name": "无犯罪记录证明"},
+    }
+
+
+def service_process() -> bytes:
+    from yiwang.services import bpmn  # noqa: PLC0415 - test data only
+
+    return bpmn.build("Process_matrix", "证明", [bpmn.Step("check", "核查", POLICE)])
 
 
 CKAN_EXPECTED = _ckan_calls()
@@ -315,6 +353,54 @@ EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
         ),
     ),
     ("GET", "/api/v1/sandbox/products"): (Call("GET", "/api/v1/sandbox/products", PUBLIC),),
+    # services (一网通办): an item of 海南省公安厅 (own) whose one task is done there; applications by the citizen
+    ("GET", "/api/v1/services"): (Call("GET", "/api/v1/services", PUBLIC, query={"q": "证明"}),),
+    ("GET", "/api/v1/life-events"): (Call("GET", "/api/v1/life-events", PUBLIC),),
+    ("GET", "/api/v1/services/{code}"): (Call("GET", f"/api/v1/services/{SERVICE}", PUBLIC),),
+    ("POST", "/api/v1/services"): (
+        Call("POST", "/api/v1/services", PUBLISHERS, json=service_item("svc-new-{username}", "460000-QT-{username}")),
+    ),
+    ("PUT", "/api/v1/services/{code}"): (
+        Call("PUT", f"/api/v1/services/{SERVICE}", PUBLISHERS, json=service_item(SERVICE, "460000-QT-00001")),
+    ),
+    ("GET", "/api/v1/services/{code}/process.bpmn"): (Call("GET", f"/api/v1/services/{SERVICE}/process.bpmn", PUBLIC),),
+    ("PUT", "/api/v1/services/{code}/process.bpmn"): (
+        Call("PUT", f"/api/v1/services/{SERVICE}/process.bpmn", ADMINS, content=service_process()),
+    ),
+    ("GET", "/api/v1/halls"): (Call("GET", "/api/v1/halls", PUBLIC, query={"lat": "20.0", "lon": "110.3"}),),
+    ("POST", "/api/v1/services/{code}/applications"): (
+        Call("POST", f"/api/v1/services/{SERVICE}/applications", APPLICANTS, json={"form": {"applicant_name": "张三"}}),
+    ),
+    ("GET", "/api/v1/applications"): (Call("GET", "/api/v1/applications", SIGNED_IN),),
+    ("GET", "/api/v1/applications/{application_id}"): (
+        Call("GET", "/api/v1/applications/{service_application}", SERVICE_READERS),
+    ),
+    ("GET", "/api/v1/applications/{application_id}/materials/{code}"): (
+        Call("GET", "/api/v1/applications/{service_application}/materials/photo", frozenset({CITIZEN, OWN})),
+    ),
+    ("GET", "/api/v1/tasks"): (Call("GET", "/api/v1/tasks", STAFF),),
+    ("POST", "/api/v1/tasks/{task_id}/claim"): (Call("POST", "/api/v1/tasks/{to_claim_task}/claim", OWNERS),),
+    ("POST", "/api/v1/tasks/{task_id}/complete"): (
+        Call("POST", "/api/v1/tasks/{to_complete_task}/complete", OWNERS, json={"decision": "approve"}),
+    ),
+    ("POST", "/api/v1/applications/{application_id}/rating"): (
+        Call("POST", "/api/v1/applications/{to_rate_application}/rating", CITIZENS, json={"level": 5}),
+    ),
+    ("GET", "/api/v1/ratings/stats"): (Call("GET", "/api/v1/ratings/stats", PUBLIC),),
+    ("GET", "/api/v1/rectifications"): (Call("GET", "/api/v1/rectifications", STAFF),),
+    ("POST", "/api/v1/rectifications/{rectification_id}/explain"): (
+        Call("POST", "/api/v1/rectifications/{to_explain}/explain", OWNERS, json={"text": "已整改"}),
+    ),
+    ("POST", "/api/v1/rectifications/{rectification_id}/appeal"): (
+        Call("POST", "/api/v1/rectifications/{to_appeal}/appeal", OWNERS, json={"text": "已按期办结"}),
+    ),
+    ("POST", "/api/v1/rectifications/{rectification_id}/review"): (
+        Call("POST", "/api/v1/rectifications/{to_review}/review", ADMINS, json={"upheld": True, "note": "属实"}),
+    ),
+    ("GET", "/api/v1/licences"): (Call("GET", "/api/v1/licences", SIGNED_IN),),
+    ("GET", "/api/v1/licences/{number}/verify"): (
+        Call("GET", "/api/v1/licences/{licence}/verify", STAFF, query={"purpose": "核验"}),
+    ),
     # CKAN Action API: every action, GET for reads and POST for all; the /api/action alias samples both kinds
     ("GET", "/api/3/action/{name}"): _ckan("/api/3/action", "GET"),
     ("POST", "/api/3/action/{name}"): _ckan("/api/3/action", "POST"),
@@ -371,6 +457,44 @@ EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
     ),
     ("GET", "/sharing/requests/{request_id}"): (
         page("GET", "/sharing/requests/{granted_request}", GOVERNMENT, hidden=DATASET_HIDDEN),
+    ),
+    ("GET", "/services"): (page("GET", "/services", PUBLIC, query={"life_event": "employment"}),),
+    ("GET", "/services/ratings"): (page("GET", "/services/ratings", PUBLIC),),
+    ("GET", "/services/{code}"): (page("GET", f"/services/{SERVICE}", PUBLIC, query={"lat": "20.0", "lon": "110.3"}),),
+    ("GET", "/services/{code}/apply"): (page("GET", f"/services/{SERVICE}/apply", APPLICANTS),),
+    ("POST", "/services/{code}/apply"): (
+        page("POST", f"/services/{SERVICE}/apply", APPLICANTS, form={"field:applicant_name": "张三"}),
+    ),
+    ("GET", "/licences"): (page("GET", "/licences", SIGNED_IN),),
+    ("GET", "/applications"): (page("GET", "/applications", SIGNED_IN),),
+    ("GET", "/applications/{application_id}"): (page("GET", "/applications/{service_application}", SERVICE_READERS),),
+    ("GET", "/applications/{application_id}/materials/{code}"): (
+        page("GET", "/applications/{service_application}/materials/photo", frozenset({CITIZEN, OWN})),
+    ),
+    ("POST", "/applications/{application_id}/rating"): (
+        page("POST", "/applications/{page_to_rate_application}/rating", CITIZENS, form={"level": "4"}),
+    ),
+    ("GET", "/workbench"): (page("GET", "/workbench", STAFF),),
+    ("GET", "/workbench/tasks/{task_id}"): (
+        page("GET", "/workbench/tasks/{service_task}", frozenset({OWN, ADMIN, AUDITOR, CITIZEN})),
+    ),
+    ("POST", "/workbench/tasks/{task_id}/claim"): (
+        page("POST", "/workbench/tasks/{page_to_claim_task}/claim", OWNERS),
+    ),
+    ("POST", "/workbench/tasks/{task_id}/complete"): (
+        page("POST", "/workbench/tasks/{page_to_complete_task}/complete", OWNERS, form={"decision": "approve"}),
+    ),
+    ("GET", "/workbench/rectifications"): (page("GET", "/workbench/rectifications", STAFF),),
+    ("POST", "/workbench/rectifications/{rectification_id}/explain"): (
+        page("POST", "/workbench/rectifications/{page_to_explain}/explain", OWNERS, form={"text": "已整改"}),
+    ),
+    ("POST", "/workbench/rectifications/{rectification_id}/appeal"): (
+        page("POST", "/workbench/rectifications/{page_to_appeal}/appeal", OWNERS, form={"text": "已按期办结"}),
+    ),
+    ("POST", "/workbench/rectifications/{rectification_id}/review"): (
+        page(
+            "POST", "/workbench/rectifications/{page_to_review}/review", ADMINS, form={"upheld": "no", "note": "不成立"}
+        ),
     ),
     ("POST", "/sharing/requests/{request_id}/approve"): (
         page("POST", "/sharing/requests/{page_to_approve}/approve", frozenset({OWN}), form={"field": "姓名"}),
@@ -530,6 +654,7 @@ def build_world(client: TestClient, database: Database, make_user: UserFactory) 
     assert released.status_code == 200 and released.json()["rows"], released.text
     exported = client.post(f"/api/v1/sandbox/tracks/{query_track}/exports", headers=enterprise)
     assert exported.status_code == 201, exported.text
+    services = _service_world(client, world)
     for name in (CLOSED, SHARED, OPEN):
         shown = client.get("/api/3/action/package_show", params={"id": name}, headers=publisher).json()
         versions[name] = shown["result"]["resources"][0]["id"]
@@ -567,8 +692,83 @@ def build_world(client: TestClient, database: Database, make_user: UserFactory) 
             "to_approve_application": application(new_track(f"approve-{role}")),
             "to_refuse_application": application(new_track(f"refuse-{role}")),
             "page_to_decide_application": application(new_track(f"page-decide-{role}")),
+            **services(),
         }
     return world
+
+
+def _service_world(client: TestClient, world: World) -> Callable[[], dict[str, str]]:
+    """The matrix service with its process, and per role: an application with a task to claim, one to complete,
+    a finished one to rate, and three bad ratings to explain, appeal and review."""
+    staff = {"Authorization": world.tokens[OWN]}
+    admin = {"Authorization": world.tokens[ADMIN]}
+    citizen = {"Authorization": world.tokens[CITIZEN]}
+    assert (
+        client.post("/api/v1/services", headers=staff, json=service_item(SERVICE, "460000-QT-00001")).status_code == 201
+    )
+    imported = client.put(
+        f"/api/v1/services/{SERVICE}/process.bpmn",
+        content=service_process(),
+        headers={**admin, "Content-Type": "application/xml"},
+    )
+    assert imported.status_code == 200, imported.text
+
+    def apply(photo: bool = False) -> tuple[str, str]:
+        body: dict[str, Any] = {"form": {"applicant_name": "张三"}}
+        if photo:
+            png = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
+            body["materials"] = {"photo": {"filename": "me.png", "content_base64": png}}
+        created = client.post(f"/api/v1/services/{SERVICE}/applications", headers=citizen, json=body)
+        assert created.status_code == 201, created.text
+        application_id = str(created.json()["id"])
+        task = client.get(f"/api/v1/applications/{application_id}", headers=citizen).json()["tasks"][0]
+        return application_id, str(task["id"])
+
+    def finished(level: int | None = None) -> tuple[str, str]:
+        application_id, task_id = apply()
+        done = client.post(f"/api/v1/tasks/{task_id}/complete", headers=staff, json={"decision": "approve"})
+        assert done.status_code == 200 and done.json()["state"] == "completed", done.text
+        rectification = ""
+        if level is not None:
+            rated = client.post(
+                f"/api/v1/applications/{application_id}/rating",
+                headers=citizen,
+                json={"level": level, "comment": "太慢"},
+            )
+            assert rated.status_code == 201, rated.text
+            rectification = str(rated.json()["rectification_id"])
+        return application_id, rectification
+
+    service_application, service_task = apply(photo=True)
+    licensed, _ = finished()
+    licence = client.get(f"/api/v1/applications/{licensed}", headers=citizen).json()["licence"]["number"]
+
+    def appealed() -> str:
+        rectification = finished(1)[1]
+        appeal = client.post(f"/api/v1/rectifications/{rectification}/appeal", headers=staff, json={"text": "已办结"})
+        assert appeal.status_code == 200, appeal.text
+        return rectification
+
+    def per_role() -> dict[str, str]:
+        return {
+            "service_application": service_application,
+            "licence": licence,
+            "to_claim_task": apply()[1],
+            "to_complete_task": apply()[1],
+            "to_rate_application": finished()[0],
+            "to_explain": finished(1)[1],
+            "to_appeal": finished(2)[1],
+            "to_review": appealed(),
+            "service_task": service_task,
+            "page_to_claim_task": apply()[1],
+            "page_to_complete_task": apply()[1],
+            "page_to_rate_application": finished()[0],
+            "page_to_explain": finished(1)[1],
+            "page_to_appeal": finished(2)[1],
+            "page_to_review": appealed(),
+        }
+
+    return per_role
 
 
 # ---- calling and judging -------------------------------------------------------------------------------------
@@ -591,6 +791,9 @@ def send(client: TestClient, call: Call, role: str, world: World) -> httpx2.Resp
     if call.auth == "session" and call.method == "POST":
         form["csrf_token"] = csrf_from(client.get("/login").text)
     files = {call.upload: ("人口.csv", CSV, "text/csv")} if call.upload else None
+    if call.content is not None:
+        headers["Content-Type"] = "application/xml"
+        return client.request(call.method, _fill(call.url, values), headers=headers, content=call.content)
     return client.request(
         call.method,
         _fill(call.url, values),

@@ -363,9 +363,7 @@ def shown_form(application: Application, actor: Actor) -> dict[str, Any]:
     """The applicant and the handling staff see the form as filled; others (admin, auditor) see personal data masked."""
     if actor.user_id == application.applicant_user_id or actor.has_role(Role.DEPT_STAFF):
         return application.form
-    return {
-        k: (mask(PERSONAL_FIELDS[k], str(v)) if k in PERSONAL_FIELDS else v) for k, v in application.form.items()
-    }
+    return {k: (mask(PERSONAL_FIELDS[k], str(v)) if k in PERSONAL_FIELDS else v) for k, v in application.form.items()}
 
 
 def material_file(
@@ -373,6 +371,7 @@ def material_file(
 ) -> tuple[ApplicationMaterial, Path]:
     """An uploaded material's file, for the applicant and the handling staff; each reading is audited."""
     application = get_application(session, actor, application_id)
+    authorize(actor, ServicesAction.READ_MATERIAL, resource_of(application))
     material = next((m for m in application.materials if m.code == code and m.stored_as), None)
     if material is None:
         raise NotFound(

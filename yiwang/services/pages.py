@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from yiwang.core import accounts, audit, divisions
 from yiwang.core.analytics import Analytics
-from yiwang.core.authz import Action, can, require_signed_in
+from yiwang.core.authz import Action, authorize, can, require_signed_in
 from yiwang.core.db import Database
 from yiwang.core.errors import Conflict, FieldErrors, FieldMessage, InvalidInput, NotFound, TooLarge
 from yiwang.core.i18n import N_, Translate, translator
@@ -355,7 +355,7 @@ def _apply_page(
 @router.get("/services/{code}/apply", response_class=HTMLResponse)
 def show_apply(code: str, request: Request, actor: PageActor, session: ReadSessionDep, locale: LocaleDep) -> Response:
     """在线办理: the item's form and a file input per material."""
-    require_signed_in(actor)
+    authorize(actor, ServicesAction.APPLY)
     item = items.get_item(session, code)
     values = {name: str(spec["default"]) for name, spec in item.form_schema["properties"].items() if "default" in spec}
     return _apply_page(request, actor, item, locale, values=values)

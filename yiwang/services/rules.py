@@ -14,6 +14,7 @@ class ServicesAction:
     PROCESS_EDIT = "service.process_edit"
     APPLY = "application.submit"
     VIEW_APPLICATION = "application.view"
+    READ_MATERIAL = "application.material_read"
     LIST_APPLICATIONS = "application.list"
     INBOX = "task.inbox"
     HANDLE_TASK = "task.handle"
@@ -81,6 +82,11 @@ register(
     lambda actor, resource: (
         is_applicant(actor, resource) or is_involved_staff(actor, resource) or actor.has_role(Role.ADMIN, Role.AUDITOR)
     ),
+)
+# uploaded documents (ID card copies …) are for the applicant and the departments handling them, not for oversight
+register(
+    ServicesAction.READ_MATERIAL,
+    lambda actor, resource: is_applicant(actor, resource) or is_involved_staff(actor, resource),
 )
 register(ServicesAction.LIST_APPLICATIONS, lambda actor, _resource: actor.is_authenticated)
 register(ServicesAction.INBOX, lambda actor, _resource: actor.has_role(Role.DEPT_STAFF, Role.ADMIN))

@@ -15,4 +15,5 @@ BENCHMARKS: dict[str, str] = {
     "search": "bench.search",
     "exchange": "bench.exchange",
     "dp": "bench.dp",
+    "workflow": "bench.workflow",
 }

@@ -58,3 +58,9 @@ def test_search_and_http_benchmarks_are_registered() -> None:
     """Catalogue search against the raw index (FTS5 / GIN) and the read endpoints under load against a bare
     Starlette endpoint run in the smoke above only when they are in the registry."""
     assert {"search": "bench.search", "http": "bench.http"}.items() <= BENCHMARKS.items()
+
+
+def test_workflow_benchmark_is_registered() -> None:
+    """一网通办's workflow (platform submissions and task completions against bare SpiffWorkflow in memory, state
+    size per application) runs in the smoke above only when it is in the registry."""
+    assert BENCHMARKS.get("workflow") == "bench.workflow"

@@ -26,14 +26,34 @@ DEMO_DEPARTMENTS = {name for name, _ in DEPARTMENTS}
 CATEGORIES = {"行政许可": "XK", "行政确认": "QR", "行政给付": "JF", "公共服务": "GG", "其他行政权力": "QT"}
 AUDIENCES = {"citizen", "enterprise", "investor"}
 LIFE_EVENTS = {
-    "start-business", "newborn", "migrant-work", "employment", "marriage", "retirement", "education", "housing",
-    "health", "investment", "transport", "construction",
+    "start-business",
+    "newborn",
+    "migrant-work",
+    "employment",
+    "marriage",
+    "retirement",
+    "education",
+    "housing",
+    "health",
+    "investment",
+    "transport",
+    "construction",
 }
 DEPTHS = {"full_online", "partly_online", "in_person"}
 OPS = {"==", "!=", ">", ">=", "<", "<="}
 SCHEMA_KEYWORDS = {
-    "type", "title", "x-title-en", "description", "enum", "format", "minLength", "maxLength", "minimum", "maximum",
-    "pattern", "default",
+    "type",
+    "title",
+    "x-title-en",
+    "description",
+    "enum",
+    "format",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "pattern",
+    "default",
 }
 TYPES = {"string", "integer", "number", "boolean"}
 FORMATS = {"id-number", "credit-code", "phone", "division-code", "date", "email"}
@@ -44,10 +64,18 @@ CITIZEN_FIELDS = ("applicant_name", "id_number", "phone")
 ENTERPRISE_FIELDS = ("enterprise_name", "credit_code", "contact_phone")
 # Each county-level unit of the halls, and a box around its city (lat from–to, lon from–to).
 HALL_AREAS = {
-    "460105": (19.5, 20.2, 110.0, 110.8), "460106": (19.5, 20.2, 110.0, 110.8), "460107": (19.5, 20.2, 110.0, 110.8),
-    "460108": (19.5, 20.2, 110.0, 110.8), "460202": (18.1, 18.6, 108.9, 109.9), "460203": (18.1, 18.6, 108.9, 109.9),
-    "460204": (18.1, 18.6, 108.9, 109.9), "460205": (18.1, 18.6, 108.9, 109.9), "469001": (18.6, 19.1, 109.2, 109.8),
-    "469002": (18.9, 19.5, 110.1, 110.7), "469005": (19.3, 20.2, 110.5, 111.1), "469006": (18.6, 19.1, 110.0, 110.6),
+    "460105": (19.5, 20.2, 110.0, 110.8),
+    "460106": (19.5, 20.2, 110.0, 110.8),
+    "460107": (19.5, 20.2, 110.0, 110.8),
+    "460108": (19.5, 20.2, 110.0, 110.8),
+    "460202": (18.1, 18.6, 108.9, 109.9),
+    "460203": (18.1, 18.6, 108.9, 109.9),
+    "460204": (18.1, 18.6, 108.9, 109.9),
+    "460205": (18.1, 18.6, 108.9, 109.9),
+    "469001": (18.6, 19.1, 109.2, 109.8),
+    "469002": (18.9, 19.5, 110.1, 110.7),
+    "469005": (19.3, 20.2, 110.5, 111.1),
+    "469006": (18.6, 19.1, 110.0, 110.6),
 }
 
 
@@ -172,8 +200,10 @@ def test_the_form_uses_the_allowed_schema_subset(item: dict[str, Any]) -> None:
         assert SNAKE.fullmatch(name) and set(schema) <= SCHEMA_KEYWORDS, name
         assert schema["type"] in TYPES and schema["title"] and schema["x-title-en"], name
         assert schema.get("format", "date") in FORMATS and schema.get("enum", [None]), name
-    expected = [*(CITIZEN_FIELDS if "citizen" in item["audience"] else ()),
-                *(ENTERPRISE_FIELDS if "enterprise" in item["audience"] else ())]
+    expected = [
+        *(CITIZEN_FIELDS if "citizen" in item["audience"] else ()),
+        *(ENTERPRISE_FIELDS if "enterprise" in item["audience"] else ()),
+    ]
     assert set(expected) <= set(form["required"]), expected
 
 
@@ -241,8 +271,15 @@ def test_the_single_window_runs_four_departments_in_parallel() -> None:
     )
     assert single["issues_licence"]["type"] == "business-licence"
     properties = single["form"]["properties"]
-    assert {"enterprise_name", "investor_name", "investor_country", "registered_capital", "business_scope",
-            "contact_phone", "legal_representative_id"} <= set(properties)
+    assert {
+        "enterprise_name",
+        "investor_name",
+        "investor_country",
+        "registered_capital",
+        "business_scope",
+        "contact_phone",
+        "legal_representative_id",
+    } <= set(properties)
     assert {"中国香港", "新加坡", "美国", "德国"} <= set(properties["investor_country"]["enum"])
     assert properties["contact_phone"]["format"] == "phone"
     assert properties["legal_representative_id"]["format"] == "id-number"

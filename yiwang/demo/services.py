@@ -297,9 +297,21 @@ def load_services(database: Database, data_dir: Path, seed: int) -> None:
             _set_back(database, application_id, days_ago)
         if outcome in ("complete", "reject"):
             rated.append((username, application_id))
+    _half_done_single_window(database, data_dir, staff)
     for (username, application_id), (level, comment) in zip(rated, RATINGS, strict=False):
         _rate(database, username, application_id, level, comment)
     _rectify(database, staff)
+
+
+def _half_done_single_window(database: Database, data_dir: Path, staff: dict[int, Actor]) -> None:
+    """A second single-window application that two of its four departments have approved so far."""
+    spec = next(s for s in service_items() if s["code"] == SINGLE_WINDOW)
+    application_id = _submit(database, data_dir, "touzi", spec)
+    assert application_id is not None
+    for task_id, department_id in _open_tasks(database, application_id)[:2]:
+        with database.session() as session:
+            handling.complete_task(session, staff[department_id], task_id, "approve", "同意")
+    _set_back(database, application_id, 3)
 
 
 def _rectify(database: Database, staff: dict[int, Actor]) -> None:

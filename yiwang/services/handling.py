@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from yiwang.core import audit
 from yiwang.core.authz import Resource, authorize
@@ -122,7 +122,12 @@ def _task(session: Session, actor: Actor, task_id: int) -> tuple[ApplicationTask
     if task is None:
         raise NotFound("task.not_found", N_("No task {id}"), id=task_id)
     authorize(actor, ServicesAction.HANDLE_TASK, task_resource(task))
-    application = session.scalar(select(Application).where(Application.id == task.application_id).with_for_update())
+    application = session.scalar(
+        select(Application)
+        .where(Application.id == task.application_id)
+        .options(lazyload(Application.materials))  # completing a task never reads the materials
+        .with_for_update()
+    )
     assert application is not None
     session.refresh(task)  # read again under the lock: another department may just have finished
     return task, application
@@ -170,8 +175,8 @@ def complete_task(session: Session, actor: Actor, task_id: int, decision: str, c
     instance = workflow.Instance.restore(application.instance_state, process.spec_state)
     task.state, task.decision, task.comment = TaskState.COMPLETED.value, decision, comment
     task.completed_at, task.completed_by = now, actor.username
-    calendar = load_calendar(session)
     if task.clock_paused:  # 特别程序: the days this step took do not count toward the time limit
+        calendar = load_calendar(session)
         paused = calendar.working_days_between(task.opened_at, now)
         application.promised_due_at = calendar.add_working_days(application.promised_due_at, paused)
         application.legal_due_at = calendar.add_working_days(application.legal_due_at, paused)

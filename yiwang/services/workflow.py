@@ -7,7 +7,6 @@ Conditions and scripts run through `evaluator`, never Python's `eval`.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -88,7 +87,7 @@ class Instance:
     @classmethod
     def start(cls, spec_state: Mapping[str, Any], data: Mapping[str, Any]) -> Instance:
         """A new instance with `data` (the form) as its data, advanced to its first waiting user tasks."""
-        state = copy.deepcopy(dict(spec_state))  # restoring consumes the dicts it reads
+        state = _copied(spec_state)  # restoring consumes the dicts it reads
         spec = _SERIALIZER.from_dict(state["spec"])
         subprocess_specs = {name: _SERIALIZER.from_dict(sub) for name, sub in state["subprocess_specs"].items()}
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
@@ -153,8 +152,14 @@ class Instance:
             raise _failed(error) from None
 
 
+def _copied(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of JSON data (faster than `copy.deepcopy` for it)."""
+    copied: dict[str, Any] = json.loads(json.dumps(value))
+    return copied
+
+
 def _restore(state: Mapping[str, Any], spec_state: Mapping[str, Any]) -> BpmnWorkflow:
-    full = copy.deepcopy({**state, **{key: spec_state[key] for key in _SPEC_KEYS}})
+    full = _copied({**state, **{key: spec_state[key] for key in _SPEC_KEYS}})
     workflow = _SERIALIZER.from_dict(full)
     workflow.script_engine = SCRIPT_ENGINE
     return workflow

@@ -178,6 +178,31 @@ def scan_outputs(client: httpx2.Client, findings: Findings, who: str) -> None:
     for name in names:
         scan_dataset(client, findings, who, name)
     scan_ckan_and_dcat(client, findings, who)
+    scan_services(client, findings, who)
+
+
+def scan_services(client: httpx2.Client, findings: Findings, who: str) -> None:
+    """一网通办's open outputs: the service list, every guide (page, JSON, BPMN), halls, rating statistics, and what
+    the signed-in user sees of their own applications and licences."""
+    for path in (
+        "/services",
+        "/services/ratings",
+        "/api/v1/halls?limit=50",
+        "/api/v1/ratings/stats",
+        "/api/v1/ratings/stats?by=department",
+        "/api/v1/life-events",
+        "/applications",
+        "/licences",
+    ):
+        findings.scan(f"{who} GET {path}", _body(_get(client, path)))
+    listed = _get(client, "/api/v1/services", page_size=100).json()["results"]
+    for item in listed:
+        for path in (
+            f"/services/{item['code']}",
+            f"/api/v1/services/{item['code']}",
+            f"/api/v1/services/{item['code']}/process.bpmn",
+        ):
+            findings.scan(f"{who} GET {path}", _body(_get(client, path)))
 
 
 def scan_dataset(client: httpx2.Client, findings: Findings, who: str, name: str) -> None:

@@ -578,7 +578,7 @@ def read_application(
 ) -> ApplicationPublic:
     """An application's state, tasks per department, materials, licence and rating (applicant, handling
     departments, admin, auditor)."""
-    application = applications.get_application(session, actor, application_id)
+    application = applications.read_application(session, actor, application_id)
     return application_public(session, application, actor, settings.services_warning_days)
 
 

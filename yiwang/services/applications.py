@@ -337,6 +337,14 @@ def get_application(session: Session, actor: Actor, application_id: int, *, lock
     return application
 
 
+def read_application(session: Session, actor: Actor, application_id: int) -> Application:
+    """`get_application` for showing it: a reading by anyone but the applicant is audited (it holds personal data)."""
+    application = get_application(session, actor, application_id)
+    if actor.user_id is None or actor.user_id != application.applicant_user_id:
+        audit.record(session, actor, "application.read", resource_type="application", resource_id=str(application.id))
+    return application
+
+
 def list_applications(session: Session, actor: Actor, *, state: str = "") -> list[Application]:
     """The actor's own applications (applicants), newest first."""
     authorize(actor, ServicesAction.LIST_APPLICATIONS)

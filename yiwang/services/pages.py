@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -461,18 +462,17 @@ def show_applications(
     )
 
 
-def _audit_trail(database: Database, actor: Actor, application_id: int) -> list[Any] | None:
+def _audit_trail(session: Session, actor: Actor, application_id: int) -> list[Any] | None:
     """The application's audit entries for auditors (reading them is itself audited); None for everyone else."""
     if not can(actor, Action.AUDIT_READ):
         return None
     flt = audit.AuditFilter(resource_type="application", resource_id=str(application_id))
-    with database.session() as session:
-        found = audit.search(session, actor, flt, page_size=AUDIT_ENTRIES)
-        return [(e.occurred_at, e.actor_name, e.action, e.result) for e in found.entries]
+    found = audit.search(session, actor, flt, page_size=AUDIT_ENTRIES)
+    return [(e.occurred_at, e.actor_name, e.action, e.result) for e in found.entries]
 
 
 def _application_context(
-    session: ReadSessionDep, actor: Actor, application: Application, settings: Settings, locale: str
+    session: Session, actor: Actor, application: Application, settings: Settings, locale: str
 ) -> dict[str, Any]:
     """What the applicant's page and the staff's task page both show of an application."""
     rating = ratings.rating_of(session, application.id)
@@ -498,19 +498,18 @@ def show_application(
     application_id: int,
     request: Request,
     actor: PageActor,
-    session: ReadSessionDep,
-    database: DatabaseDep,
+    session: SessionDep,
     settings: SettingsDep,
     locale: LocaleDep,
 ) -> Response:
     """An application: receipt, state, progress per department, time limits, form, materials, licence, rating."""
-    application = applications.get_application(session, actor, application_id)
+    application = applications.read_application(session, actor, application_id)
     return render(
         request,
         "services/application.html",
         actor,
         **_application_context(session, actor, application, settings, locale),
-        trail=_audit_trail(database, actor, application.id),
+        trail=_audit_trail(session, actor, application.id),
         notice=request.query_params.get("submitted") or request.query_params.get("rated"),
     )
 
@@ -600,7 +599,7 @@ def show_workbench(
 def _task_page(
     request: Request,
     actor: Actor,
-    session: ReadSessionDep,
+    session: Session,
     settings: Settings,
     locale: str,
     task_id: int,
@@ -613,7 +612,7 @@ def _task_page(
     task = session.get(ApplicationTask, task_id) if 0 < task_id < 2**63 else None
     if task is None:
         raise NotFound("task.not_found", N_("No task {id}"), id=task_id)
-    application = applications.get_application(session, actor, task.application_id)
+    application = applications.read_application(session, actor, task.application_id)
     return render(
         request,
         "services/task.html",
@@ -631,7 +630,7 @@ def _task_page(
 
 @router.get("/workbench/tasks/{task_id}", response_class=HTMLResponse)
 def show_task(
-    task_id: int, request: Request, actor: PageActor, session: ReadSessionDep, settings: SettingsDep, locale: LocaleDep
+    task_id: int, request: Request, actor: PageActor, session: SessionDep, settings: SettingsDep, locale: LocaleDep
 ) -> Response:
     """A task with its application, materials, history, and the form to complete it."""
     require_signed_in(actor)

@@ -1,4 +1,9 @@
-"""Shared fixtures: every database test runs on SQLite and, where `.ci/run` started one, on PostgreSQL."""
+"""Shared fixtures: every database test runs on SQLite and, where `.ci/run` started one, on PostgreSQL.
+
+The suite runs on every core (pytest-xdist, `--dist loadfile`: a module's tests share a worker, so its module
+fixtures are built once); `pytest -n 0` runs it in one process. Session fixtures are built once per worker, each in
+the worker's own temporary directory and on its own free port.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from pathlib import Path
 import pytest
 from factories import PASSWORD, TEST_SECRET, UserFactory
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from live import Portal, running_demo_portal
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -23,6 +30,9 @@ from yiwang.web.app import create_app
 
 POSTGRES_URL = os.environ.get("YIWANG_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("YIWANG_TEST_REQUIRE_POSTGRES") == "1"
+# Property tests judge behaviour, not speed: a worker sharing the CPU must not turn a slow example into a failure.
+hypothesis_settings.register_profile("yiwang", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("yiwang")
 
 
 @pytest.fixture(autouse=True)
@@ -114,6 +124,6 @@ def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def demo_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    """One running demo portal for the whole session (browser and CKAN-client tests share it)."""
+    """One running demo portal per worker (browser, CKAN-client and leak-scan tests share it)."""
     with running_demo_portal(tmp_path_factory.mktemp("portal")) as portal:
         yield portal

@@ -18,7 +18,8 @@ import httpx2
 import pytest
 
 DEMO_TIMEOUT_S = 300
-STARTUP_TIMEOUT_S = 30
+STARTUP_TIMEOUT_S = 60  # a ceiling for a loaded CI machine, never a pass mark
+PORT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -67,34 +68,57 @@ def _portal_environment(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path, start: int) -> bool:
+    """Healthy on `url` (True), or exited because another process took the port first (False).
+
+    The port only counts as ours once uvicorn has logged that it listens on it: until then (the app starts before
+    the socket is bound) `/healthz` could be answered by another worker's server that won a race for the port.
+    """
+    listening = f"Uvicorn running on {url} ".encode()
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
+        written = _log_since(log, start)
         if server.poll() is not None:
+            if b"address already in use" in written:
+                return False
             pytest.fail(f"`yiwang serve` exited with {server.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx2.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
+        if listening in written:
+            try:
+                if httpx2.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    return True
+            except httpx2.TransportError:
+                pass
         time.sleep(0.2)
+    server.kill()
+    server.wait()
     pytest.fail(f"`yiwang serve` not healthy after {STARTUP_TIMEOUT_S} s:\n{log.read_text(errors='replace')}")
+
+
+def _log_since(log: Path, start: int) -> bytes:
+    with log.open("rb") as written:
+        written.seek(start)
+        return written.read()
 
 
 def start_server(env: dict[str, str], root: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """`yiwang serve` on a free port with `env`, healthy when this returns: the process and its URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log.open("ab") as output:
-        server = subprocess.Popen(
-            [_yiwang_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=root,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    _wait_until_healthy(url, server, log)
-    return server, url
+    for _ in range(PORT_ATTEMPTS):
+        # Between probing a free port and the server binding it, another worker (or an outgoing connection) can
+        # take it: then the server exits and we try another port.
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        start = log.stat().st_size if log.exists() else 0
+        with log.open("ab") as output:
+            server = subprocess.Popen(
+                [_yiwang_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                cwd=root,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        if _wait_until_serving(url, server, log, start):
+            return server, url
+    pytest.fail(f"`yiwang serve` found no free port in {PORT_ATTEMPTS} attempts:\n{log.read_text(errors='replace')}")
 
 
 @contextmanager

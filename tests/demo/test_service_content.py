@@ -16,6 +16,8 @@ from yiwang.core import divisions
 from yiwang.core.errors import InvalidInput
 from yiwang.core.validators import is_citizen_id, is_credit_code, is_mobile_phone, validate_division_code
 from yiwang.demo.accounts import DEPARTMENTS
+from yiwang.services import forms
+from yiwang.services.forms import FIELD_KEYWORDS
 
 DATA = files("yiwang.demo") / "data"
 ITEMS: list[dict[str, Any]] = json.loads((DATA / "service_items.json").read_text(encoding="utf-8"))
@@ -41,22 +43,6 @@ LIFE_EVENTS = {
 }
 DEPTHS = {"full_online", "partly_online", "in_person"}
 OPS = {"==", "!=", ">", ">=", "<", "<="}
-SCHEMA_KEYWORDS = {
-    "type",
-    "title",
-    "x-title-en",
-    "description",
-    "enum",
-    "format",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "pattern",
-    "default",
-}
-TYPES = {"string", "integer", "number", "boolean"}
-FORMATS = {"id-number", "credit-code", "phone", "division-code", "date", "email"}
 KEBAB = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 ITEM_CODE = re.compile(r"460000-(XK|QR|GG|JF|QT)-[0-9]{5}")
@@ -197,9 +183,9 @@ def test_the_form_uses_the_allowed_schema_subset(item: dict[str, Any]) -> None:
     properties = form["properties"]
     assert 3 <= len(properties) <= 8 and set(form["required"]) <= set(properties)
     for name, schema in properties.items():
-        assert SNAKE.fullmatch(name) and set(schema) <= SCHEMA_KEYWORDS, name
-        assert schema["type"] in TYPES and schema["title"] and schema["x-title-en"], name
-        assert schema.get("format", "date") in FORMATS and schema.get("enum", [None]), name
+        assert SNAKE.fullmatch(name) and set(schema) <= FIELD_KEYWORDS, name
+        assert schema["type"] in forms.TYPES and schema["title"] and schema["x-title-en"], name
+        assert schema.get("format", "date") in forms.FORMATS and schema.get("enum", [None]), name
     expected = [
         *(CITIZEN_FIELDS if "citizen" in item["audience"] else ()),
         *(ENTERPRISE_FIELDS if "enterprise" in item["audience"] else ()),

@@ -25,6 +25,7 @@ from yiwang.core.workdays import load_calendar
 from yiwang.services import applications, autofill, halls, handling, items, licences, ratings
 from yiwang.services.models import (
     Application,
+    ApplicationMaterial,
     ApplicationState,
     Rating,
     Rectification,
@@ -591,7 +592,11 @@ def read_material(
     application_id: int, code: str, actor: ApiActor, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """An uploaded material's file (applicant and handling staff); every reading is audited."""
-    material, path = applications.material_file(session, actor, settings.data_dir, application_id, code)
+    return material_response(*applications.material_file(session, actor, settings.data_dir, application_id, code))
+
+
+def material_response(material: ApplicationMaterial, path: Path) -> Response:
+    """A stored material as a download named by its code, never rendered in the browser."""
     return Response(
         path.read_bytes(),
         media_type=material.content_type,
@@ -799,17 +804,9 @@ def list_licences(actor: ApiActor, session: ReadSessionDep) -> list[LicencePubli
     return [licence_public(licence) for licence in licences.my_licences(session, actor)]
 
 
-class LicenceCheckOut(BaseModel):
-    number: str
+class LicenceCheckOut(LicencePublic):
     valid: bool
     reason: str = Field(description="valid, expired or revoked.")
-    licence_type: str
-    name: str
-    holder_name: str
-    holder_code: str = Field(description="Masked.")
-    issuer: str
-    valid_from: date
-    valid_to: date | None
 
 
 @router.get("/api/v1/licences/{number}/verify", response_model=LicenceCheckOut, summary="证照核验 Verify a licence")

@@ -25,6 +25,7 @@ from yiwang.core.identity import Actor, Role
 from yiwang.core.settings import Settings
 from yiwang.core.workdays import load_calendar
 from yiwang.services import applications, autofill, bpmn, forms, halls, handling, items, licences, ratings
+from yiwang.services.api import material_response
 from yiwang.services.models import (
     APPLICATION_STATE_LABELS,
     RECTIFICATION_STATE_LABELS,
@@ -519,15 +520,7 @@ def read_material_file(
     application_id: int, code: str, actor: PageActor, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """An uploaded material (applicant and handling staff); each reading is audited."""
-    material, path = applications.material_file(session, actor, settings.data_dir, application_id, code)
-    return Response(
-        path.read_bytes(),
-        media_type=material.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{material.code}{Path(material.stored_as).suffix}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return material_response(*applications.material_file(session, actor, settings.data_dir, application_id, code))
 
 
 @router.post("/applications/{application_id}/rating", dependencies=[CsrfChecked])

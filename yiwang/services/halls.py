@@ -52,7 +52,7 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def save_hall(session: Session, actor: Actor, data: HallInput) -> ServiceHall:
     """Create or replace a hall and the list of services it handles (admin)."""
-    authorize(actor, ServicesAction.PROCESS_EDIT)
+    authorize(actor, ServicesAction.EDIT_HALL)
     division = validate_division_code(data.division_code)
     hall = session.scalar(select(ServiceHall).where(ServiceHall.code == data.code))
     if hall is None:

@@ -12,6 +12,7 @@ class ServicesAction:
     BROWSE = "service.browse"
     EDIT = "service.edit"
     PROCESS_EDIT = "service.process_edit"
+    EDIT_HALL = "hall.edit"
     APPLY = "application.submit"
     VIEW_APPLICATION = "application.view"
     READ_MATERIAL = "application.material_read"
@@ -76,6 +77,7 @@ register(
     ),
 )
 register(ServicesAction.PROCESS_EDIT, lambda actor, _resource: actor.has_role(Role.ADMIN))
+register(ServicesAction.EDIT_HALL, lambda actor, _resource: actor.has_role(Role.ADMIN))
 register(ServicesAction.APPLY, lambda actor, _resource: actor.has_role(*APPLICANT_ROLES))
 register(
     ServicesAction.VIEW_APPLICATION,

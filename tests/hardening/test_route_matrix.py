@@ -9,6 +9,7 @@ with real objects (a closed, a shared and an open dataset of 海南省公安厅 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,7 @@ class Call:
     query: Mapping[str, str] | None = None
     form: Mapping[str, str] | None = None
     upload: str | None = None  # multipart field name that carries CSV
+    upload_file: tuple[str, bytes, str] = ("人口.csv", CSV, "text/csv")  # what that field carries
     content: bytes | None = None  # a raw XML body (BPMN)
     hidden: Who = NOBODY  # roles whose refusal must be a 404 (the rule hides existence)
     refusal: frozenset[int] = frozenset({401, 403, 404})
@@ -150,6 +152,18 @@ def service_item(code: str, item_code: str) -> dict[str, Any]:
         "materials": [{"code": "photo", "name": "照片", "required": False, "formats": ["png"]}],
         "issues_licence": {"type": "no-record", "name": "无犯罪记录证明"},
     }
+
+
+def service_form(code: str, item_code: str) -> dict[str, Any]:
+    """`service_item` as the edit page posts it (JSON braces doubled: the matrix fills ``{placeholders}``)."""
+    item = service_item(code, item_code)
+
+    def as_json(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False).replace("{", "{{").replace("}", "}}")
+
+    posted = {k: v if isinstance(v, list) else str(v) for k, v in item.items() if isinstance(v, str | int | list)}
+    posted |= {"form": as_json(item["form"]), "materials": as_json(item["materials"])}
+    return posted | {"summary": item["guide"]["summary"]}
 
 
 def service_process() -> bytes:
@@ -464,6 +478,24 @@ EXPECTED: dict[tuple[str, str], tuple[Call, ...]] = {
     ("GET", "/services/{code}/apply"): (page("GET", f"/services/{SERVICE}/apply", APPLICANTS),),
     ("POST", "/services/{code}/apply"): (
         page("POST", f"/services/{SERVICE}/apply", APPLICANTS, form={"field:applicant_name": "张三"}),
+    ),
+    ("GET", "/services/new"): (page("GET", "/services/new", STAFF),),
+    ("POST", "/services/new"): (
+        page("POST", "/services/new", PUBLISHERS, form=service_form("svc-page-{username}", "460000-QT-P-{username}")),
+    ),
+    ("GET", "/services/{code}/edit"): (page("GET", f"/services/{SERVICE}/edit", PUBLISHERS),),
+    ("POST", "/services/{code}/edit"): (
+        page("POST", f"/services/{SERVICE}/edit", PUBLISHERS, form=service_form(SERVICE, "460000-QT-00001")),
+    ),
+    ("GET", "/services/{code}/process"): (page("GET", f"/services/{SERVICE}/process", ADMINS),),
+    ("POST", "/services/{code}/process"): (
+        page(
+            "POST",
+            f"/services/{SERVICE}/process",
+            ADMINS,
+            upload="file",
+            upload_file=("process.bpmn", service_process(), "application/xml"),
+        ),
     ),
     ("GET", "/licences"): (page("GET", "/licences", SIGNED_IN),),
     ("GET", "/applications"): (page("GET", "/applications", SIGNED_IN),),
@@ -790,7 +822,7 @@ def send(client: TestClient, call: Call, role: str, world: World) -> httpx2.Resp
     form = dict(_fill(call.form or {}, values))
     if call.auth == "session" and call.method == "POST":
         form["csrf_token"] = csrf_from(client.get("/login").text)
-    files = {call.upload: ("人口.csv", CSV, "text/csv")} if call.upload else None
+    files = {call.upload: call.upload_file} if call.upload else None
     if call.content is not None:
         headers["Content-Type"] = "application/xml"
         return client.request(call.method, _fill(call.url, values), headers=headers, content=call.content)

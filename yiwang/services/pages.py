@@ -275,6 +275,8 @@ def show_service(
         division=division,
         located=latitude is not None,
         may_apply=_may_apply(actor, item),
+        may_edit=can(actor, ServicesAction.EDIT, department_resource("service_item", item.department_id, item.code)),
+        may_edit_process=can(actor, ServicesAction.PROCESS_EDIT),
         event_label=lambda c: items.life_event_label(c, locale),
         labels=_labels(),
     )

@@ -20,6 +20,7 @@ from yiwang.core.installation import open_installation
 from yiwang.core.settings import Settings
 from yiwang.sandbox import api as sandbox_api
 from yiwang.sandbox import pages as sandbox_pages
+from yiwang.services import admin_pages as services_admin_pages
 from yiwang.services import api as services_api
 from yiwang.services import pages as services_pages
 from yiwang.sharing import api as sharing_api
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
         catalog_pages,
         sharing_pages,
         sandbox_pages,
+        services_admin_pages,  # before services_pages: /services/new is not an item's code
         services_pages,
     ):
         app.include_router(module.router)

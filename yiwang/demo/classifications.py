@@ -57,6 +57,8 @@ CONTACTS: dict[str, str] = {
     "海南省交通运输厅": "12328；data-jt@hainan.example",
     "海南省生态环境厅": "12369；data-sthj@hainan.example",
     "海南省财政厅": "12345；data-czt@hainan.example",
+    "海口海关": "12360；data-hkcustoms@haikou.example",
+    "国家外汇管理局海南省分局": "12345；data-safe@hainan.example",
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from factories import PASSWORD, TEST_SECRET, UserFactory
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
@@ -21,7 +22,7 @@ from live import Portal, running_demo_portal
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from yiwang.core import accounts, installation
+from yiwang.core import accounts, credentials, installation
 from yiwang.core.db import Database
 from yiwang.core.identity import Actor
 from yiwang.core.models import Department
@@ -33,6 +34,16 @@ REQUIRE_POSTGRES = os.environ.get("YIWANG_TEST_REQUIRE_POSTGRES") == "1"
 # Property tests judge behaviour, not speed: a worker sharing the CPU must not turn a slow example into a failure.
 hypothesis_settings.register_profile("yiwang", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("yiwang")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at production cost takes ~0.16 s per hash and per sign-in; in-process tests create and sign in
+    thousands of users, so they hash at minimal cost (the cost is in each hash: verification follows it). Servers
+    started as processes (`yiwang serve`, the demo portal, CLI subprocesses) keep the production parameters."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from yiwang.sandbox import api as sandbox_api
 from yiwang.sandbox import pages as sandbox_pages
 from yiwang.services import admin_pages as services_admin_pages
 from yiwang.services import api as services_api
+from yiwang.services import outcomes_api as services_outcomes_api
 from yiwang.services import pages as services_pages
 from yiwang.sharing import api as sharing_api
 from yiwang.sharing import pages as sharing_pages
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
         sharing_api,
         sandbox_api,
         services_api,
+        services_outcomes_api,
         account_pages,
         audit_pages,
         publish_pages,  # before catalog_pages: /datasets/new is not a dataset's name

@@ -27,6 +27,7 @@ from yiwang.services.models import (
     Application,
     ApplicationMaterial,
     ApplicationState,
+    ApplicationTask,
     Rating,
     Rectification,
     ServiceItem,
@@ -394,6 +395,22 @@ class TaskPublic(BaseModel):
     completed_at: datetime | None
     clock_paused: bool = Field(description="特别程序: not counted toward the time limit.")
 
+    @classmethod
+    def of(cls, task: ApplicationTask) -> TaskPublic:
+        return cls(
+            id=task.id,
+            step=task.step,
+            name=task.step_name,
+            department=task.department.name,
+            state=TaskState(task.state),
+            claimed_by=task.claimed_by,
+            decision=task.decision,
+            comment=task.comment,
+            opened_at=task.opened_at,
+            completed_at=task.completed_at,
+            clock_paused=task.clock_paused,
+        )
+
 
 class MaterialPublic(BaseModel):
     code: str
@@ -437,11 +454,11 @@ class RectificationPublic(BaseModel):
     review_note: str
 
     @classmethod
-    def of(cls, rectification: Rectification, department: str) -> RectificationPublic:
+    def of(cls, rectification: Rectification) -> RectificationPublic:
         return cls(
             id=rectification.id,
             application_id=rectification.rating.application_id,
-            department=department,
+            department=rectification.department.name,
             state=rectification.state,
             due_at=rectification.due_at,
             level=rectification.rating.level,
@@ -500,13 +517,12 @@ def application_public(
     licence = licences.licence_of(session, application.id)
     rating = ratings.rating_of(session, application.id)
     rectification = ratings.rectification_of(session, rating.id) if rating is not None else None
-    department = application.service_item.department.name
     return ApplicationPublic(
         id=application.id,
         receipt=application.receipt,
         service=application.service_item.code,
         service_name=application.service_item.name,
-        department=department,
+        department=application.service_item.department.name,
         state=ApplicationState(application.state),
         deadline=handling.deadline(application, load_calendar(session), warning_days),
         applicant_name=application.applicant_name,
@@ -517,22 +533,7 @@ def application_public(
         result_note=application.result_note,
         form=applications.shown_form(application, actor),
         autofilled=application.autofilled,
-        tasks=[
-            TaskPublic(
-                id=t.id,
-                step=t.step,
-                name=t.step_name,
-                department=t.department.name,
-                state=TaskState(t.state),
-                claimed_by=t.claimed_by,
-                decision=t.decision,
-                comment=t.comment,
-                opened_at=t.opened_at,
-                completed_at=t.completed_at,
-                clock_paused=t.clock_paused,
-            )
-            for t in application.tasks
-        ],
+        tasks=[TaskPublic.of(t) for t in application.tasks],
         materials=[
             MaterialPublic(
                 code=m.code,
@@ -545,18 +546,18 @@ def application_public(
             for m in application.materials
         ],
         licence=licence_public(licence) if licence is not None else None,
-        rating=_rating_public(rating, rectification, department) if rating is not None else None,
+        rating=_rating_public(rating, rectification) if rating is not None else None,
         instance_bytes=application.instance_bytes,
     )
 
 
-def _rating_public(rating: Rating, rectification: Rectification | None, department: str) -> RatingPublic:
+def _rating_public(rating: Rating, rectification: Rectification | None) -> RatingPublic:
     return RatingPublic(
         level=rating.level,
         comment=rating.comment,
         rated_at=rating.rated_at,
         excluded=rating.excluded,
-        rectification=RectificationPublic.of(rectification, department) if rectification is not None else None,
+        rectification=RectificationPublic.of(rectification) if rectification is not None else None,
     )
 
 
@@ -635,17 +636,7 @@ def list_tasks(
     entries = handling.inbox(session, actor, settings.services_warning_days, state=state, service=service, flag=flag)
     return [
         InboxTask(
-            id=e.task.id,
-            step=e.task.step,
-            name=e.task.step_name,
-            department=e.task.department.name,
-            state=TaskState(e.task.state),
-            claimed_by=e.task.claimed_by,
-            decision=e.task.decision,
-            comment=e.task.comment,
-            opened_at=e.task.opened_at,
-            completed_at=e.task.completed_at,
-            clock_paused=e.task.clock_paused,
+            **TaskPublic.of(e.task).model_dump(),
             application_id=e.application.id,
             receipt=e.application.receipt,
             service=e.application.service_item.code,

@@ -278,3 +278,4 @@ class Rectification(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     rating: Mapped[Rating] = relationship(lazy="joined", innerjoin=True)
+    department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)

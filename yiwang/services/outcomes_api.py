@@ -6,11 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from yiwang.core.errors import InvalidInput
 from yiwang.core.i18n import N_
-from yiwang.core.models import Department
 from yiwang.services import licences, ratings
 from yiwang.services.api import LicencePublic, RectificationPublic, licence_public
 from yiwang.web.deps import ApiActor, ReadSessionDep, SessionDep, SettingsDep
@@ -78,15 +76,7 @@ def list_rectifications(
     actor: ApiActor, session: ReadSessionDep, state: Annotated[str, Query()] = ""
 ) -> list[RectificationPublic]:
     """Rectifications of the caller's department (all for the admin), earliest deadline first."""
-    return [
-        RectificationPublic.of(r, _department_name(session, r.department_id))
-        for r in ratings.list_rectifications(session, actor, state=state)
-    ]
-
-
-def _department_name(session: Session, department_id: int) -> str:
-    department = session.get(Department, department_id)
-    return department.name if department is not None else ""
+    return [RectificationPublic.of(r) for r in ratings.list_rectifications(session, actor, state=state)]
 
 
 class TextIn(BaseModel):
@@ -106,7 +96,7 @@ def explain_rectification(
 ) -> RectificationPublic:
     """The department tells the applicant what it changed (staff of the department)."""
     found = ratings.explain(session, actor, rectification_id, body.text)
-    return RectificationPublic.of(found, _department_name(session, found.department_id))
+    return RectificationPublic.of(found)
 
 
 @router.post(
@@ -117,7 +107,7 @@ def appeal_rectification(
 ) -> RectificationPublic:
     """The department appeals a rating it thinks unfounded (once), for the admin to review."""
     found = ratings.appeal(session, actor, rectification_id, body.text)
-    return RectificationPublic.of(found, _department_name(session, found.department_id))
+    return RectificationPublic.of(found)
 
 
 @router.post(
@@ -128,7 +118,7 @@ def review_rectification(
 ) -> RectificationPublic:
     """The admin upholds or dismisses a department's appeal."""
     found = ratings.review_appeal(session, actor, rectification_id, body.upheld, body.note)
-    return RectificationPublic.of(found, _department_name(session, found.department_id))
+    return RectificationPublic.of(found)
 
 
 @router.get("/api/v1/licences", response_model=list[LicencePublic], summary="我的电子证照 My licences")

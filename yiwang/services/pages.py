@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from yiwang.core import accounts, audit, divisions
+from yiwang.core import audit, divisions
 from yiwang.core.analytics import Analytics
 from yiwang.core.authz import Action, authorize, can, require_signed_in
 from yiwang.core.db import Database
@@ -678,14 +678,12 @@ def show_rectifications(
 ) -> Response:
     """整改: the department's bad ratings to explain or appeal; the admin reviews appeals."""
     found = ratings.list_rectifications(session, actor, state=state)
-    names = {d.id: d.name for d in accounts.list_departments(session, actor)}
     return render(
         request,
         "services/rectifications.html",
         actor,
         found=found,
         state=state,
-        department_of=lambda r: names.get(r.department_id, ""),
         may_respond=lambda r: can(
             actor, ServicesAction.RECTIFY, department_resource("rectification", r.department_id, r.id)
         ),

@@ -21,7 +21,7 @@ from yiwang.core.errors import FieldErrors
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor
 from yiwang.core.models import Department
-from yiwang.core.workdays import load_calendar
+from yiwang.core.workdays import WorkCalendar, load_calendar
 from yiwang.services import applications, autofill, halls, handling, items, licences, ratings
 from yiwang.services.models import (
     Application,
@@ -512,7 +512,7 @@ def licence_public(licence: Any) -> LicencePublic:
 
 
 def application_public(
-    session: Session, application: Application, actor: Actor, warning_days: int
+    session: Session, application: Application, actor: Actor, calendar: WorkCalendar, warning_days: int
 ) -> ApplicationPublic:
     licence = licences.licence_of(session, application.id)
     rating = ratings.rating_of(session, application.id)
@@ -524,7 +524,7 @@ def application_public(
         service_name=application.service_item.name,
         department=application.service_item.department.name,
         state=ApplicationState(application.state),
-        deadline=handling.deadline(application, load_calendar(session), warning_days),
+        deadline=handling.deadline(application, calendar, warning_days),
         applicant_name=application.applicant_name,
         submitted_at=application.submitted_at,
         promised_due_at=application.promised_due_at,
@@ -569,8 +569,9 @@ def list_applications(
     state: Annotated[str, Query(description="in_progress, completed or rejected")] = "",
 ) -> list[ApplicationPublic]:
     """The caller's own applications, newest first."""
+    calendar = load_calendar(session)  # once for the list, not per application
     return [
-        application_public(session, a, actor, settings.services_warning_days)
+        application_public(session, a, actor, calendar, settings.services_warning_days)
         for a in applications.list_applications(session, actor, state=state)
     ]
 
@@ -582,7 +583,7 @@ def read_application(
     """An application's state, tasks per department, materials, licence and rating (applicant, handling
     departments, admin, auditor)."""
     application = applications.read_application(session, actor, application_id)
-    return application_public(session, application, actor, settings.services_warning_days)
+    return application_public(session, application, actor, load_calendar(session), settings.services_warning_days)
 
 
 @router.get(

@@ -367,19 +367,20 @@ def submit_application(
     """Submit the form (and materials) once (citizens, enterprises, investors). Errors name each bad field in
     `error.fields`; nothing is stored unless all is well. With `consent_autofill`, fields the department can read
     from shared data are filled for you and recorded on the application."""
-    prefill = None
-    if body.consent_autofill and actor.is_authenticated:
-        prefill = autofill.collect(
-            database, analytics, settings.data_dir, settings.secret(), actor, code, dict(body.form)
-        )
     limit = settings.max_upload_mb * 1024 * 1024
-    with _decoded(body.materials, settings.data_dir, limit) as uploads, database.session() as session:
-        application = applications.submit(
-            session, actor, code, body.form, uploads, data_dir=settings.data_dir, prefill=prefill
+    with _decoded(body.materials, settings.data_dir, limit) as uploads:
+        submitted = autofill.submit_with_consent(
+            database,
+            analytics,
+            actor,
+            code,
+            dict(body.form),
+            uploads,
+            data_dir=settings.data_dir,
+            secret=settings.secret(),
+            consent=body.consent_autofill,
         )
-        return ApplicationCreated(
-            id=application.id, receipt=application.receipt, state=ApplicationState(application.state)
-        )
+    return ApplicationCreated(id=submitted.id, receipt=submitted.receipt, state=ApplicationState(submitted.state))
 
 
 class TaskPublic(BaseModel):

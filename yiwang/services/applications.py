@@ -14,7 +14,7 @@ import shutil
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,6 @@ from yiwang.core.masking import mask
 from yiwang.core.models import utcnow
 from yiwang.core.workdays import load_calendar
 from yiwang.services import forms, items, workflow
-from yiwang.services.autofill import Prefill
 from yiwang.services.models import (
     Application,
     ApplicationMaterial,
@@ -77,6 +76,14 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "dwg": "image/vnd.dwg",
 }
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """Values found in shared data, and where each came from (recorded on the application)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

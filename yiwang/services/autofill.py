@@ -8,28 +8,24 @@ a miss simply leaves the field for the applicant to fill.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from yiwang.catalog.rows import RowFilter, RowQuery
 from yiwang.core.analytics import Analytics
+from yiwang.core.authz import authorize
 from yiwang.core.db import Database
 from yiwang.core.errors import DomainError
 from yiwang.core.identity import Actor, Role
-from yiwang.services import items
+from yiwang.services import applications, items
+from yiwang.services.applications import Prefill
+from yiwang.services.rules import ServicesAction
 from yiwang.sharing import exchange
 from yiwang.sharing import service as sharing
 
 logger = logging.getLogger("yiwang.services")
-
-
-@dataclass(frozen=True)
-class Prefill:
-    """Values found in shared data, and where each came from (recorded on the application)."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    sources: list[dict[str, str]] = field(default_factory=list)
 
 
 def department_actor(applicant: Actor, department_id: int, department_name: str) -> Actor:
@@ -87,3 +83,32 @@ def collect(
                 {"field": rule.field, "dataset": rule.dataset, "grant": grant_id, "source_field": rule.value_field}
             )
     return Prefill(values, sources)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a submission answers: the new application's id, receipt and state."""
+
+    id: int
+    receipt: str
+    state: str
+
+
+def submit_with_consent(
+    database: Database,
+    analytics: Analytics,
+    actor: Actor,
+    code: str,
+    form: dict[str, Any],
+    uploads: Mapping[str, applications.UploadedMaterial],
+    *,
+    data_dir: Path,
+    secret: str,
+    consent: bool,
+) -> Submitted:
+    """Fill from shared data when the applicant consented, then submit in one transaction (API and web alike)."""
+    authorize(actor, ServicesAction.APPLY)  # before any lookup is made on the caller's behalf
+    prefill = collect(database, analytics, data_dir, secret, actor, code, form) if consent else None
+    with database.session() as session:
+        application = applications.submit(session, actor, code, form, uploads, data_dir=data_dir, prefill=prefill)
+        return Submitted(application.id, application.receipt, application.state)

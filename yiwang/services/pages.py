@@ -394,14 +394,17 @@ def _submit(
         if too_large:  # the form's own problems are named too, so one round of corrections suffices
             problems = {**forms.field_problems(schema, form)[1], **too_large}
             raise FieldErrors("form.invalid", N_("{count} fields of the form need correcting"), problems)
-        prefill = None
-        if consent and wants_autofill:
-            prefill = autofill.collect(database, analytics, settings.data_dir, settings.secret(), actor, code, form)
-        with database.session() as session:
-            application = applications.submit(
-                session, actor, code, form, uploads, data_dir=settings.data_dir, prefill=prefill
-            )
-            return application.id
+        return autofill.submit_with_consent(
+            database,
+            analytics,
+            actor,
+            code,
+            form,
+            uploads,
+            data_dir=settings.data_dir,
+            secret=settings.secret(),
+            consent=consent and wants_autofill,
+        ).id
 
 
 @router.post("/services/{code}/apply", dependencies=[CsrfChecked])

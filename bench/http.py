@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,10 @@ async def _load(base: str, path: str, seconds: float, concurrency: int) -> int:
 
 def requests_per_second(base: str, path: str, seconds: float, concurrency: int) -> float:
     start = time.perf_counter()
-    count = asyncio.run(_load(base, path, seconds, concurrency))
+    # a thread of its own: asyncio.run refuses to start where an event loop already runs (a test worker that ran a
+    # Playwright or anyio test before may still have one in its main thread)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-load") as pool:
+        count = pool.submit(lambda: asyncio.run(_load(base, path, seconds, concurrency))).result()
     return count / (time.perf_counter() - start)
 
 

@@ -15,6 +15,13 @@ from yiwang.core.db import Database
 from yiwang.schema import Base
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+# The catalogue's term index (migration 0008) is dialect-specific SQL outside the models: FTS5 and its shadow tables
+# on SQLite, a GIN expression index on PostgreSQL.
+TERM_INDEX = ("dataset_search_index", "ix_datasets_search_tokens")
+
+
+def _in_models(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (name or "").startswith(TERM_INDEX)
 
 
 def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
@@ -24,7 +31,7 @@ def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
         migrate.upgrade(database)
         assert migrate.current_revision(database) == migrate.head_revision()
         with database.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": _in_models})
             assert compare_metadata(context, Base.metadata) == []
         migrate.upgrade(database)  # a second run changes nothing
         migrate.downgrade_to_empty(database)

@@ -1,9 +1,9 @@
 """全文检索 Chinese full-text search of the catalogue, with facets, filters, date ranges and CKAN-style sorts.
 
-Each dataset keeps its jieba tokens in ``search_terms`` (see `index_dataset`), padded with spaces so that
-``LIKE '% term %'`` matches whole tokens on SQLite and PostgreSQL alike. Narrowing happens in SQL; ranking (BM25
-over the stored term counts), tag/theme filters and facets run in Python over the few columns they need, and only
-the requested page is loaded as ORM objects.
+Each dataset keeps its jieba tokens in ``search_terms`` (see `index_dataset`), separated by single spaces. Narrowing
+happens in SQL through an index of those whole tokens (migration 0008: FTS5 on SQLite, a GIN index of the token
+array on PostgreSQL); ranking (BM25 over the stored term counts), tag/theme filters and facets run in Python over the
+few columns they need, and only the requested page is loaded as ORM objects.
 """
 
 from __future__ import annotations
@@ -21,7 +21,22 @@ from datetime import datetime
 from typing import Any
 
 import jieba
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, Text, and_, case, cast, func, not_, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    Text,
+    and_,
+    cast,
+    column,
+    func,
+    not_,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session, selectinload
 
 from yiwang.catalog.models import Dataset, DatasetVersion
@@ -52,6 +67,9 @@ TITLE_WEIGHT, TAG_WEIGHT, NAME_WEIGHT, THEME_WEIGHT, TEXT_WEIGHT = 3, 3, 2, 2, 1
 BM25_K1, BM25_B = 1.2, 0.75
 
 _LIST_FIELDS = {"tag": "tags", "theme": "themes"}
+# The term indexes of migration 0008: an FTS5 table on SQLite, a GIN index of this function on PostgreSQL.
+_SQLITE_INDEX = table("dataset_search_index", column("rowid"), column("dataset_search_index"))
+_TOKENS = func.yiwang_search_tokens(Dataset.search_terms)
 _STOP_CHARACTERS = frozenset("的地得和及与或等之其在了是对为于以由把被并也就都而且")
 _SEPARATORS = re.compile(r"[\W_]+")
 
@@ -209,14 +227,24 @@ def _query_words(text: str) -> list[_Word]:
     return [_Word(w, tuple(p for p in dict.fromkeys(_words(w, search_mode=True)) if p != w)) for w in words]
 
 
-def _has_term(term: str) -> ColumnElement[bool]:
-    # Tokens never hold %, _ or spaces (see _SEPARATORS), so they need no LIKE escaping.
-    return Dataset.search_terms.like(f"% {term} %")
+def _sqlite_match(words: Sequence[_Word]) -> ColumnElement[bool]:
+    # Tokens are letters and digits only (see _SEPARATORS), so quoting makes each a one-token phrase.
+    def either(word: _Word) -> str:
+        parts = " AND ".join(f'"{part}"' for part in word.parts)
+        return f'("{word.word}" OR ({parts}))' if word.parts else f'"{word.word}"'
+
+    return _SQLITE_INDEX.c.dataset_search_index.op("MATCH")(" AND ".join(either(w) for w in words))
 
 
-def _text_condition(word: _Word) -> ColumnElement[bool]:
-    whole = _has_term(word.word)
-    return or_(whole, and_(*[_has_term(p) for p in word.parts])) if word.parts else whole
+def _holding(words: Sequence[_Word], dialect: str) -> ColumnElement[bool]:
+    """Datasets holding every word as a whole token, or else all of its parts, found through the term index."""
+    if dialect == "sqlite":
+        return Dataset.id.in_(select(_SQLITE_INDEX.c.rowid).where(_sqlite_match(words)))
+
+    def holds(terms: Sequence[str]) -> ColumnElement[bool]:
+        return _TOKENS.op("@>")(cast(array(list(terms)), ARRAY(Text)))
+
+    return and_(*[or_(holds([w.word]), holds(w.parts)) if w.parts else holds([w.word]) for w in words])
 
 
 def _column(field: str) -> SQLColumnExpression[Any]:
@@ -248,7 +276,9 @@ def _order_by(sort: str, dialect: str) -> tuple[SQLColumnExpression[Any], ...]:
     }[sort]
 
 
-def _narrowed(actor: Actor, query: CatalogueQuery, words: Sequence[_Word], columns: Sequence[Any]) -> Select[Any]:
+def _narrowed(
+    actor: Actor, query: CatalogueQuery, words: Sequence[_Word], columns: Sequence[Any], dialect: str
+) -> Select[Any]:
     """The visible datasets matching the text, column filters and dates, as a query of `columns`."""
     needed = {f.field for f in query.filters} | set(query.facet_fields)
     stmt = visible_datasets(actor).with_only_columns(*columns)
@@ -256,7 +286,8 @@ def _narrowed(actor: Actor, query: CatalogueQuery, words: Sequence[_Word], colum
         stmt = stmt.join_from(Dataset, Department, Department.id == Dataset.department_id)
     if "format" in needed:
         stmt = stmt.outerjoin_from(Dataset, DatasetVersion, DatasetVersion.id == Dataset.current_version_id)
-    stmt = stmt.where(*[_text_condition(w) for w in words])
+    if words:
+        stmt = stmt.where(_holding(words, dialect))
     for (field, negated), values in _grouped(query.filters).items():
         if field in _LIST_FIELDS:
             continue  # JSON lists: filtered in Python, portable across SQLite and PostgreSQL
@@ -313,22 +344,31 @@ def _candidates(
     return rows
 
 
-def _document_frequencies(session: Session, actor: Actor, terms: Sequence[str]) -> tuple[int, list[int]]:
-    """How many datasets the actor sees, and how many of them hold each term (BM25's idf)."""
-    holding = [func.coalesce(func.sum(case((_has_term(t), 1), else_=0)), 0) for t in terms]
-    row = session.execute(visible_datasets(actor).with_only_columns(func.count(), *holding)).one()
+def _document_frequencies(session: Session, terms: Sequence[str]) -> tuple[int, list[int]]:
+    """How many datasets the catalogue holds, and how many hold each term (BM25's idf), counted in the term index.
+
+    Over the whole catalogue, as search engines take them, not over what this visitor sees: per-visitor counts
+    would look up every matching dataset, and the ranking they give differs only by a constant factor per term.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        # the index alone answers (its row ids include deleted datasets, as the total below does)
+        index = select(func.count()).select_from(_SQLITE_INDEX)
+        holding = [index.where(_sqlite_match([_Word(t, ())])).scalar_subquery() for t in terms]
+    else:
+        every = select(func.count()).select_from(Dataset)
+        holding = [every.where(_holding([_Word(t, ())], dialect)).scalar_subquery() for t in terms]
+    row = session.execute(select(select(func.count()).select_from(Dataset).scalar_subquery(), *holding)).one()
     return int(row[0]), [int(n) for n in row[1:]]
 
 
-def _ranked(
-    session: Session, actor: Actor, words: Sequence[_Word], rows: list[Sequence[Any]], at: int
-) -> list[Sequence[Any]]:
+def _ranked(session: Session, words: Sequence[_Word], rows: list[Sequence[Any]], at: int) -> list[Sequence[Any]]:
     """Rows by BM25 of their stored terms (repetition carries the field weights); the sort is stable, so equal
     scores keep SQL's order: newest change first, then id."""
     terms = sorted({t for w in words for t in (w.word, *w.parts)})
-    idf = [1.0]  # one term: idf scales every score alike, so the corpus scan it needs is skipped
+    idf = [1.0]  # one term: idf scales every score alike, so its counts are not asked for
     if len(terms) > 1:
-        count, holding = _document_frequencies(session, actor, terms)
+        count, holding = _document_frequencies(session, terms)
         idf = [math.log(1 + (count - n + 0.5) / (n + 0.5)) for n in holding]
     weights = [(f" {t} ", w) for t, w in zip(terms, idf, strict=True)]
     mean_length = max(sum(len(row[at]) for row in rows) / max(len(rows), 1), 1.0)
@@ -376,11 +416,12 @@ def search_catalogue(session: Session, actor: Actor, query: CatalogueQuery) -> C
     """The datasets `actor` may see that match `query`: a page of them, how many in all, and facet counts."""
     sort = _check(query)
     words = _query_words(query.text)
-    order = _order_by(sort, session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
+    order = _order_by(sort, dialect)
     list_filters = {k: v for k, v in _grouped(query.filters).items() if k[0] in _LIST_FIELDS}
     ranking = sort == "relevance" and bool(words)
     if not (query.facet_fields or list_filters or ranking):
-        narrowed = _narrowed(actor, query, words, [Dataset.id])
+        narrowed = _narrowed(actor, query, words, [Dataset.id], dialect)
         total = session.scalar(select(func.count()).select_from(narrowed.subquery())) or 0
         page = narrowed.order_by(*order).offset(query.start).limit(query.rows)
         ids = list(session.scalars(page)) if query.rows else []
@@ -393,10 +434,10 @@ def search_catalogue(session: Session, actor: Actor, query: CatalogueQuery) -> C
         # lists as JSON text: decoded (and memoised) here alike on both backends
         wanted.setdefault(field, cast(_column(field), Text) if field in _LIST_FIELDS else _column(field))
     position = {key: i for i, key in enumerate(wanted)}
-    narrowed = _narrowed(actor, query, words, list(wanted.values())).order_by(*order)
+    narrowed = _narrowed(actor, query, words, list(wanted.values()), dialect).order_by(*order)
     rows = _candidates(session, narrowed, position, list_filters)
-    if ranking:
-        rows = _ranked(session, actor, words, rows, position["search_terms"])
+    if ranking and len(rows) > 1:
+        rows = _ranked(session, words, rows, position["search_terms"])
     ids = [row[0] for row in rows[query.start : query.start + query.rows]]
     return CatalogueResult(
         _load(session, ids), len(rows), _facets(rows, position, query.facet_fields, query.facet_limit)

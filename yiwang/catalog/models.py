@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, inspect
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from yiwang.core.i18n import N_
 from yiwang.core.models import Base, Department, UTCDateTime, utcnow
@@ -110,7 +110,14 @@ class Dataset(Base):
 
     @property
     def current_version(self) -> DatasetVersion | None:
-        return next((v for v in self.versions if v.id == self.current_version_id), None)
+        """The version `current_version_id` names: among the versions if they are loaded, else fetched alone (not
+        every version with all its fields, as loading `versions` would)."""
+        if self.current_version_id is None:
+            return None
+        session = object_session(self)
+        if session is None or "versions" not in inspect(self).unloaded:
+            return next((v for v in self.versions if v.id == self.current_version_id), None)
+        return session.get(DatasetVersion, self.current_version_id)
 
 
 class DatasetVersion(Base):

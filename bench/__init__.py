@@ -16,4 +16,5 @@ BENCHMARKS: dict[str, str] = {
     "exchange": "bench.exchange",
     "dp": "bench.dp",
     "workflow": "bench.workflow",
+    "load": "bench.load",
 }

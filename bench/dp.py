@@ -28,7 +28,7 @@ from bench.csvdata import DISTRICT_CODES, CsvFile
 from bench.databases import empty_url
 from bench.harness import DatabaseKind, Figure, Options, Size, Target, per_database
 from bench.ingest import prepare_installation
-from bench.processes import BIN, free_port, server
+from bench.processes import server, yiwang_serve
 from bench.profiling import profile
 from bench.rows import percentile
 
@@ -273,10 +273,7 @@ def sides(options: Options, kind: DatabaseKind, work: Path, size: DpSize) -> Ite
         made = install(work / "yiwang-data", url, source.path)
         console.print(f"published in yiwang in {time.perf_counter() - start:.1f} s")
         source.path.unlink()
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        command = [str(BIN / "yiwang"), "serve", "--port", str(port)]
-        stack.enter_context(server(command, made.env, work, f"{base}/healthz", work / "yiwang.log"))
+        base = stack.enter_context(server(yiwang_serve, made.env, work, "/healthz", work / "yiwang.log"))
         track = approved_track(base, made.tokens, (size.requests + CHECKS) * EPSILON)
         over_http = HttpSide(base, track, made.tokens["qiye"])
         stack.callback(over_http.close)

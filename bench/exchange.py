@@ -30,7 +30,7 @@ from bench.csvdata import DISTRICT_CODES, DISTRICTS, GIVEN, ROADS, SURNAMES, Csv
 from bench.databases import empty_url
 from bench.harness import DatabaseKind, Figure, Options, Size, Target, per_database
 from bench.ingest import prepare_installation
-from bench.processes import BIN, free_port, server
+from bench.processes import server, yiwang_serve
 from bench.profiling import profile
 from bench.rows import percentile
 from yiwang.core.validators import citizen_id_check_digit
@@ -321,10 +321,7 @@ def sides(options: Options, kind: DatabaseKind, work: Path, size: ExchangeSize) 
         made = install(work / "yiwang-data", url, source.path)
         console.print(f"published in yiwang in {time.perf_counter() - start:.1f} s")
         source.path.unlink()
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        command = [str(BIN / "yiwang"), "serve", "--port", str(port)]
-        stack.enter_context(server(command, made.env, work, f"{base}/healthz", work / "yiwang.log"))
+        base = stack.enter_context(server(yiwang_serve, made.env, work, "/healthz", work / "yiwang.log"))
         grant_id = granted(base, made.tokens)
         ours = HttpSide(base, grant_id, made.tokens["minzheng"])
         stack.callback(ours.close)

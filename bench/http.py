@@ -23,7 +23,7 @@ import httpx
 
 from bench.databases import empty_url
 from bench.harness import DatabaseKind, Figure, Options, Size, Target, per_database
-from bench.processes import BIN, child_env, free_port, server
+from bench.processes import BIN, child_env, server, yiwang_serve
 
 DESCRIPTION = "HTTP: package_search, package_show, dataset page under load — yiwang serve vs a bare Starlette endpoint"
 NAME = "http"
@@ -70,8 +70,8 @@ async def _load(base: str, path: str, seconds: float, concurrency: int) -> int:
 
 def requests_per_second(base: str, path: str, seconds: float, concurrency: int) -> float:
     start = time.perf_counter()
-    # a thread of its own: asyncio.run refuses to start where an event loop already runs (a test worker that ran a
-    # Playwright or anyio test before may still have one in its main thread)
+    # a thread of its own: asyncio.run refuses to start where an event loop already runs, and a test worker that ran
+    # the browser tests has one running in its main thread while their session-scoped sync Playwright lives
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-load") as pool:
         count = pool.submit(lambda: asyncio.run(_load(base, path, seconds, concurrency))).result()
     return count / (time.perf_counter() - start)
@@ -94,13 +94,14 @@ def servers(options: Options, kind: DatabaseKind, work: Path) -> Iterator[dict[s
         if done.returncode != 0:
             raise RuntimeError(f"yiwang demo failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
         console.print(f"demo portal loaded in {time.perf_counter() - start:.1f} s")
-        ours, bare = free_port(), free_port()
-        yiwang_cmd = [str(BIN / "yiwang"), "serve", "--host", "127.0.0.1", "--port", str(ours)]
-        bare_cmd = [sys.executable, "-m", "bench.http_bare", "--host", "127.0.0.1", "--port", str(bare)]
-        urls = {"yiwang": f"http://127.0.0.1:{ours}", "bare": f"http://127.0.0.1:{bare}"}
-        stack.enter_context(server(yiwang_cmd, env, work, f"{urls['yiwang']}/healthz", work / "yiwang.log"))
-        stack.enter_context(server(bare_cmd, env, work, f"{urls['bare']}/", work / "bare.log"))
-        yield urls
+
+        def bare_cmd(port: int) -> list[str]:
+            return [sys.executable, "-m", "bench.http_bare", "--host", "127.0.0.1", "--port", str(port)]
+
+        yield {
+            "yiwang": stack.enter_context(server(yiwang_serve, env, work, "/healthz", work / "yiwang.log")),
+            "bare": stack.enter_context(server(bare_cmd, env, work, "/", work / "bare.log")),
+        }
 
 
 def measure(options: Options, kind: DatabaseKind, size: HttpSize, urls: dict[str, str]) -> list[Figure]:

@@ -1,4 +1,5 @@
-"""Child processes of a benchmark: run one and measure its wall time and peak memory; start and stop a server."""
+"""Child processes of a benchmark: run one and measure its wall time and peak memory; start and stop a server on a
+port of its own."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+PORT_ATTEMPTS = 5
+STARTUP_TIMEOUT_S = 600
 
 
 @dataclass(frozen=True)
@@ -57,34 +60,88 @@ def run_measured(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> Meas
 
 
 def free_port() -> int:
+    """A port of 127.0.0.1 nobody listens on now (another process may take it before our server binds it)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
+def yiwang_serve(port: int) -> list[str]:
+    """`yiwang serve` on 127.0.0.1:`port`, with the installation its environment names."""
+    return [str(BIN / "yiwang"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+
+
 @contextmanager
-def server(argv: Sequence[str], env: Mapping[str, str], cwd: Path, ready_url: str, log: Path) -> Iterator[None]:
-    """A server process serving until the block ends; waits (up to 10 minutes) until `ready_url` answers."""
-    with log.open("wb") as sink:
-        process = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdout=sink, stderr=subprocess.STDOUT)
+def server(
+    command: Callable[[int], Sequence[str]],
+    env: Mapping[str, str],
+    cwd: Path,
+    ready_path: str,
+    log: Path,
+    *,
+    choose_port: Callable[[], int] = free_port,
+) -> Iterator[str]:
+    """A uvicorn server (`command(port)` is its argv) listening on 127.0.0.1 until the block ends; yields its base
+    URL once it listens and `ready_path` answers below 500 (waiting up to 10 minutes).
+
+    Between choosing a free port and the child binding it, another process (a test worker's server) can take it: the
+    child then exits with "address already in use" and we try another port. The port only counts as ours once the
+    child has logged that uvicorn runs on it, so `ready_path` is never answered by another server."""
+    for _ in range(PORT_ATTEMPTS):
+        port = choose_port()
+        url = f"http://127.0.0.1:{port}"
+        start = log.stat().st_size if log.exists() else 0
+        argv = list(command(port))
+        with log.open("ab") as sink:
+            process = subprocess.Popen(argv, cwd=cwd, env=dict(env), stdout=sink, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 600
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{argv[0]} exited: {log.read_text(errors='replace')[-3000:]}")
-                try:
-                    if httpx.get(ready_url, timeout=5).status_code < 500:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{argv[0]} did not answer at {ready_url}")
-                time.sleep(0.2)
-            yield
-        finally:
-            process.send_signal(signal.SIGINT)
+            listening = _wait_until_serving(process, argv[0], url, ready_path, log, start)
+        except BaseException:
+            _stop(process)
+            raise
+        if listening:
             try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                yield url
+            finally:
+                _stop(process)
+            return
+    raise RuntimeError(f"no free port in {PORT_ATTEMPTS} attempts: {log.read_text(errors='replace')[-3000:]}")
+
+
+def _wait_until_serving(
+    process: subprocess.Popen[bytes], name: str, url: str, ready_path: str, log: Path, start: int
+) -> bool:
+    """True once the child listens on `url` and answers; False if it exited because the port was taken."""
+    listening = f"Uvicorn running on {url} ".encode()  # the space: port 8000 must not match 80001
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        written = _written_since(log, start)
+        if process.poll() is not None:
+            if b"address already in use" in written.lower():
+                return False
+            raise RuntimeError(f"{name} exited ({process.returncode}): {written.decode(errors='replace')[-3000:]}")
+        if listening in written:
+            try:
+                if httpx.get(f"{url}{ready_path}", timeout=5).status_code < 500:
+                    return True
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not answer at {url}{ready_path} within {STARTUP_TIMEOUT_S} s")
+
+
+def _written_since(log: Path, start: int) -> bytes:
+    with log.open("rb") as written:
+        written.seek(start)
+        return written.read()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT (uvicorn shuts down cleanly), then SIGKILL after 20 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -27,7 +27,7 @@ from bench.databases import empty_url
 from bench.harness import DatabaseKind, Figure, Options, Size, Target, per_database
 from bench.ingest import prepare_installation
 from bench.ingest_child import SQLITE_TABLE
-from bench.processes import BIN, child_env, free_port, run_measured, server
+from bench.processes import BIN, child_env, run_measured, server, yiwang_serve
 
 DESCRIPTION = "rows API: filter+sort+page, next page, facets — yiwang serve vs Datasette (SQLite) and raw DuckDB"
 DATASET = "registrations"
@@ -194,20 +194,20 @@ def sides(options: Options, kind: Any, work: Path, size: RowsSize) -> Iterator[d
         source.path.unlink()
         (parquet,) = (data_dir / "datasets" / DATASET).glob("*/data.parquet")
 
-        yiwang_port, datasette_port = free_port(), free_port()
-        yiwang_cmd = [str(BIN / "yiwang"), "serve", "--port", str(yiwang_port)]
-        datasette_cmd = [str(BIN / "datasette"), "serve", "-i", str(db), "--port", str(datasette_port)]
-        for setting, value in (
-            ("sql_time_limit_ms", "600000"),  # let every count and facet finish, as yiwang's do
-            ("facet_time_limit_ms", "600000"),
-            ("suggest_facets", "off"),  # yiwang suggests none
-        ):
-            datasette_cmd += ["--setting", setting, value]
-        yiwang_base, datasette_base = f"http://127.0.0.1:{yiwang_port}", f"http://127.0.0.1:{datasette_port}"
+        def datasette_cmd(port: int) -> list[str]:
+            command = [str(BIN / "datasette"), "serve", "-i", str(db), "--port", str(port)]
+            for setting, value in (
+                ("sql_time_limit_ms", "600000"),  # let every count and facet finish, as yiwang's do
+                ("facet_time_limit_ms", "600000"),
+                ("suggest_facets", "off"),  # yiwang suggests none
+            ):
+                command += ["--setting", setting, value]
+            return command
+
         start = time.perf_counter()
-        stack.enter_context(server(yiwang_cmd, env, work, f"{yiwang_base}/api/v1/datasets", work / "yiwang.log"))
-        stack.enter_context(
-            server(datasette_cmd, child_env(), work, f"{datasette_base}/-/versions.json", work / "datasette.log")
+        yiwang_base = stack.enter_context(server(yiwang_serve, env, work, "/api/v1/datasets", work / "yiwang.log"))
+        datasette_base = stack.enter_context(
+            server(datasette_cmd, child_env(), work, "/-/versions.json", work / "datasette.log")
         )
         console.print(f"servers answering after {time.perf_counter() - start:.1f} s")
         duck = DuckDBSide(parquet)

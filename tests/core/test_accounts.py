@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from yiwang.core import accounts, audit
 from yiwang.core.authz import AccessRefused
 from yiwang.core.db import Database
-from yiwang.core.errors import AuthenticationRequired, Conflict, InvalidInput, NotFound
+from yiwang.core.errors import AuthenticationRequired, Conflict, InvalidInput, NotFound, TooManyRequests
 from yiwang.core.identity import Actor, Role
-from yiwang.core.models import ApiToken, AuditEntry
+from yiwang.core.models import ApiToken, AuditEntry, SignInFailures
 
 
 def test_departments_are_created_with_a_checked_division_code(database: Database, operator: Actor) -> None:
@@ -74,6 +74,33 @@ def test_wrong_passwords_lock_the_account_and_are_audited(database: Database, ma
         results = session.scalars(select(AuditEntry.result).where(AuditEntry.action == "auth.login")).all()
         details = " ".join(session.scalars(select(AuditEntry.detail)).all())
     assert results == ["denied"] * 4 and "wrong-password" not in details
+
+
+def test_one_address_failing_across_many_accounts_must_wait_for_the_window(
+    database: Database, make_user: UserFactory
+) -> None:
+    """Password spraying: failures from one address count whichever account they try (unknown ones too); past the
+    limit even the right password is refused without being checked, while other addresses sign in as usual."""
+    make_user("zhou", "citizen")
+    limit = accounts.AddressLimit(max_failures=4, window_minutes=15)
+    for username in ("zhou", "nobody", "zhou", "someone-else"):
+        with database.session() as session:
+            outcome = accounts.login(session, username, "wrong-password", address="198.51.100.7", address_limit=limit)
+        assert outcome.error is not None and outcome.error.code == "auth.failed"
+    with database.session() as session:
+        refused = accounts.login(session, "zhou", PASSWORD, address="198.51.100.7", address_limit=limit)
+    assert refused.actor is None and isinstance(refused.error, TooManyRequests)
+    assert refused.error.code == "auth.address_limited" and 0 < refused.error.retry_after <= 15 * 60
+    with database.session() as session:
+        assert accounts.login(session, "zhou", PASSWORD, address="203.0.113.9", address_limit=limit).actor is not None
+    assert user_row(database, "zhou").locked_until is None  # two wrong passwords of five: the account is not locked
+    with database.session() as session:  # the window passes
+        session.execute(update(SignInFailures).values(period=SignInFailures.period - 1))
+    with database.session() as session:
+        assert accounts.login(session, "zhou", PASSWORD, address="198.51.100.7", address_limit=limit).actor is not None
+    with database.read_session() as session:
+        reasons = session.scalars(select(AuditEntry.detail).where(AuditEntry.result == "denied")).all()
+    assert sum("address_limited" in reason for reason in reasons) == 1
 
 
 def test_an_unknown_user_gets_the_same_answer_as_a_wrong_password(database: Database) -> None:

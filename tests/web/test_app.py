@@ -12,6 +12,7 @@ from sqlalchemy import select
 from yiwang.core.db import Database
 from yiwang.core.models import AuditEntry
 from yiwang.core.settings import Settings
+from yiwang.web.app import create_app
 
 
 def test_health_reports_ok(client: TestClient) -> None:
@@ -195,6 +196,19 @@ def test_a_wrong_password_stays_on_the_login_page(client: TestClient, make_user:
     make_user("lin", "citizen")
     response = sign_in(client, "lin", "not-the-password")
     assert response.status_code == 401 and 'data-testid="login-error"' in response.text  # type: ignore[attr-defined]
+
+
+def test_an_address_with_too_many_failed_sign_ins_gets_429_with_retry_after(
+    settings: Settings, database: Database, make_user: UserFactory
+) -> None:
+    make_user("lin", "citizen")
+    limited = settings.model_copy(update={"login_address_max_failures": 3})
+    with TestClient(create_app(limited)) as client:
+        for _ in range(3):
+            assert sign_in(client, "lin", "not-the-password").status_code == 401  # type: ignore[attr-defined]
+        response = sign_in(client, "lin", PASSWORD)
+        assert response.status_code == 429 and int(response.headers["retry-after"]) > 0  # type: ignore[attr-defined]
+        assert "登录失败次数过多" in response.text and "Traceback" not in response.text  # type: ignore[attr-defined]
 
 
 def test_sign_in_never_redirects_off_site(client: TestClient, make_user: UserFactory) -> None:

@@ -104,7 +104,9 @@ def _serve(settings: Settings) -> None:
         port=settings.port,
         log_level="info",
         log_config=server_logging(),
-        proxy_headers=False,
+        # the client's address (sign-in limits, logs) comes from X-Forwarded-For only when a trusted proxy sent it
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         server_header=False,
     )
 

@@ -7,16 +7,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from yiwang.core import audit, credentials
 from yiwang.core.authz import Action, Resource, authorize, require_signed_in
-from yiwang.core.errors import AuthenticationRequired, Conflict, DomainError, InvalidInput, NotFound
+from yiwang.core.errors import (
+    AuthenticationRequired,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+)
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor, Role
-from yiwang.core.models import ApiToken, Department, User, UserRole
+from yiwang.core.models import ApiToken, Department, SignInFailures, User, UserRole
 from yiwang.core.validators import validate_division_code
 
 USERNAME_PATTERN = re.compile(r"^[\w.@-]{2,64}$")
@@ -179,12 +188,31 @@ class LoginOutcome:
         return self.actor
 
 
+@dataclass(frozen=True)
+class AddressLimit:
+    """At most `max_failures` failed sign-ins from one client address per window of `window_minutes`."""
+
+    max_failures: int = 30
+    window_minutes: int = 15
+
+
 def login(
-    session: Session, username: str, password: str, *, max_failures: int = 5, lock_minutes: int = 15, via: str = "web"
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    max_failures: int = 5,
+    lock_minutes: int = 15,
+    via: str = "web",
+    address: str | None = None,
+    address_limit: AddressLimit = AddressLimit(),
 ) -> LoginOutcome:
-    """Check a password; count failures and lock the account for a while after too many in a row."""
+    """Check a password; count failures and lock the account for a while after too many in a row. An `address`
+    (the client's) that failed too often in the current window is refused before any password is checked."""
     username = username[:64]
-    user = session.scalar(select(User).where(User.username == username))
+    now = _now()
+    window = address_limit.window_minutes * 60
+    period = int(now.timestamp()) // window
 
     def refuse(reason: str, error: DomainError | None = None) -> LoginOutcome:
         who = actor_for(user, via) if user is not None else Actor(None, username or "?", via=via)
@@ -197,12 +225,25 @@ def login(
             result="denied",
             detail={"reason": reason},
         )
+        if address is not None and reason != "address_limited":
+            _count_address_failure(session, address[:64], period)
         return LoginOutcome(None, error or AuthenticationRequired("auth.failed", N_("Wrong username or password")))
 
+    user = session.scalar(select(User).where(User.username == username))
+    if address is not None and _address_failures(session, address[:64], period) >= address_limit.max_failures:
+        wait = window - int(now.timestamp()) % window
+        return refuse(
+            "address_limited",
+            TooManyRequests(
+                "auth.address_limited",
+                N_("Too many failed sign-ins from your network address: try again in {minutes} minutes"),
+                retry_after=wait,
+                minutes=max(1, -(-wait // 60)),
+            ),
+        )
     if user is None:
         credentials.verify_password(_dummy_hash(), password)  # same cost as a real check: no username probing
         return refuse("unknown_user")
-    now = _now()
     if user.locked_until is not None and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         return refuse(
@@ -227,6 +268,25 @@ def login(
     actor = actor_for(user, via)
     audit.record(session, actor, "auth.login", resource_type="user", resource_id=username)
     return LoginOutcome(actor)
+
+
+def _address_failures(session: Session, address: str, period: int) -> int:
+    failures = session.scalar(
+        select(SignInFailures.failures).where(SignInFailures.address == address, SignInFailures.period == period)
+    )
+    return failures or 0
+
+
+def _count_address_failure(session: Session, address: str, period: int) -> None:
+    """One more failure of `address` in `period` (atomic on both databases); older periods are forgotten."""
+    table = cast(Table, SignInFailures.__table__)
+    insert = postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+    session.execute(
+        insert.values(address=address, period=period, failures=1).on_conflict_do_update(
+            index_elements=["address", "period"], set_={"failures": table.c.failures + 1}
+        )
+    )
+    session.execute(delete(SignInFailures).where(SignInFailures.period < period))
 
 
 @cache

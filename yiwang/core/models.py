@@ -90,6 +90,17 @@ class User(Base):
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
+class SignInFailures(Base):
+    """Failed sign-ins from one client address in one period (fixed windows of `login_address_window_minutes`), so
+    that one address cannot try password after password across many accounts."""
+
+    __tablename__ = "sign_in_failures"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class UserRole(Base):
     """A role held by a user (admin, dept_staff, auditor, enterprise, citizen)."""
 

@@ -71,6 +71,15 @@ class Settings(BaseSettings):
         5, ge=1, le=100, description="Failed logins in a row after which an account is locked for a while."
     )
     login_lock_minutes: int = Field(15, ge=1, le=24 * 60, description="Minutes an account stays locked.")
+    login_address_max_failures: int = Field(
+        30,
+        ge=1,
+        le=100_000,
+        description="Failed sign-ins from one client address (any accounts) after which it must wait for the window.",
+    )
+    login_address_window_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="Minutes of the window in which one address's failed sign-ins are counted."
+    )
     max_upload_mb: int = Field(
         2048, ge=1, le=1024 * 1024, description="Largest file accepted by an upload or `yiwang ingest`, in MiB."
     )
@@ -95,6 +104,11 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `yiwang serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `yiwang serve` listens on.")
+    trusted_proxies: str = Field(
+        "",
+        max_length=2000,
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client; empty: none.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from yiwang.catalog.models import Dataset, OpenType
 from yiwang.core import accounts
-from yiwang.core.errors import DomainError, InvalidInput
+from yiwang.core.errors import DomainError, InvalidInput, TooManyRequests
 from yiwang.core.i18n import N_
 from yiwang.core.models import Department
 from yiwang.web.deps import (
@@ -74,12 +74,26 @@ def submit_login(
             password,
             max_failures=settings.login_max_failures,
             lock_minutes=settings.login_lock_minutes,
+            address=request.client.host if request.client else None,
+            address_limit=accounts.AddressLimit(
+                settings.login_address_max_failures, settings.login_address_window_minutes
+            ),
         )
     if outcome.actor is None or outcome.actor.user_id is None:
         error = outcome.error.render(translate) if isinstance(outcome.error, DomainError) else ""
-        return render(
-            request, "login.html", actor, status_code=401, next=safe_next(next), error=error, username=username
+        limited = outcome.error if isinstance(outcome.error, TooManyRequests) else None
+        page = render(
+            request,
+            "login.html",
+            actor,
+            status_code=401 if limited is None else 429,
+            next=safe_next(next),
+            error=error,
+            username=username,
         )
+        if limited is not None:
+            page.headers["Retry-After"] = str(limited.retry_after)
+        return page
     start_web_session(request, database, outcome.actor.user_id)
     return RedirectResponse(safe_next(next), status_code=303)
 

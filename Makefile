@@ -48,9 +48,10 @@ lint:
 bench: install-test
 	$(BIN)/python -m bench
 
-# The hardening suite alone (docs/hardening.md): authorization matrix, leak scan, API fuzzing, sandbox escapes.
+# The hardening suite alone at full size (docs/hardening.md): authorization matrix, leak scan, API fuzzing (stateful
+# too), bad-input corpus, crash safety, sandbox escapes. `make test` runs the same suite at its fast size.
 harden: install-test
-	$(BIN)/pytest -q tests/hardening tests/sandbox/test_private_queries.py
+	YIWANG_HARDEN_FULL=1 $(BIN)/pytest -q tests/hardening tests/sandbox/test_private_queries.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ from yiwang.web.deps import (
     SessionDep,
     SettingsDep,
 )
+from yiwang.web.openapi_links import dataset_links, from_body, from_path, linked, request_data_links
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["catalogue"])
 
@@ -170,7 +171,12 @@ class FieldKindsIn(BaseModel):
     )
 
 
-@router.get("", response_model=DatasetPagePublic, summary="数据资源目录 Find datasets")
+@router.get(
+    "",
+    response_model=DatasetPagePublic,
+    summary="数据资源目录 Find datasets",
+    responses=linked(200, **dataset_links(from_body("/datasets/0/name"))),
+)
 def list_datasets(
     actor: OptionalApiActor,
     session: ReadSessionDep,
@@ -205,7 +211,12 @@ def list_datasets(
     )
 
 
-@router.get("/{name}", response_model=DatasetDetail, summary="数据资源详情 A dataset")
+@router.get(
+    "/{name}",
+    response_model=DatasetDetail,
+    summary="数据资源详情 A dataset",
+    responses=linked(200, **request_data_links()),
+)
 def read_dataset(name: str, actor: OptionalApiActor, session: ReadSessionDep, database: DatabaseDep) -> DatasetDetail:
     """Metadata, fields with their personal-data kinds, versions and the current quality report (reads of datasets
     that are not open are audited)."""
@@ -214,7 +225,13 @@ def read_dataset(name: str, actor: OptionalApiActor, session: ReadSessionDep, da
     return DatasetDetail.of_dataset(dataset)
 
 
-@router.post("", response_model=DatasetDetail, status_code=201, summary="发布数据资源 Publish a dataset")
+@router.post(
+    "",
+    response_model=DatasetDetail,
+    status_code=201,
+    summary="发布数据资源 Publish a dataset",
+    responses=linked(201, **dataset_links(from_body("/name"))),
+)
 def create_dataset(body: DatasetIn, actor: ApiActor, session: SessionDep) -> DatasetDetail:
     """Register a dataset for a department (admins, or staff of that department); upload its data next."""
     data = service.DatasetInput(
@@ -228,7 +245,13 @@ def create_dataset(body: DatasetIn, actor: ApiActor, session: SessionDep) -> Dat
     return DatasetDetail.of_dataset(service.create_dataset(session, actor, data))
 
 
-@router.post("/{name}/versions", response_model=VersionPublic, status_code=201, summary="上传新版本 Upload a version")
+@router.post(
+    "/{name}/versions",
+    response_model=VersionPublic,
+    status_code=201,
+    summary="上传新版本 Upload a version",
+    responses=linked(201, **dataset_links(from_path("name"))),
+)
 def upload_version(
     name: str,
     request: Request,

@@ -25,7 +25,7 @@ from yiwang.core.errors import (
 )
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor, Role
-from yiwang.core.models import ApiToken, Department, SignInFailures, User, UserRole
+from yiwang.core.models import ApiToken, Department, SignInFailures, User, UserRole, is_row_id
 from yiwang.core.validators import validate_division_code
 
 USERNAME_PATTERN = re.compile(r"^[\w.@-]{2,64}$")
@@ -337,7 +337,7 @@ def list_tokens(session: Session, actor: Actor, username: str) -> list[ApiToken]
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     require_signed_in(actor)
     # ids are 64-bit in every database: a larger number names no token (and would overflow the driver)
-    token = session.get(ApiToken, token_id) if 0 < token_id < 2**63 else None
+    token = session.get(ApiToken, token_id) if is_row_id(token_id) else None
     if token is None:
         raise NotFound("token.not_found", N_("No token has id {id}"), id=token_id)
     authorize(actor, Action.TOKEN_REVOKE, Resource("api_token", str(token_id), owner_user_id=token.user_id))

@@ -52,6 +52,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+MAX_ROW_ID = 2**31 - 1  # INTEGER keys on PostgreSQL; SQLite's go further, but ids must mean the same on both
+
+
+def is_row_id(value: int) -> bool:
+    """Whether `value` can be a row's id on every supported database: a larger number names no row, and would
+    overflow PostgreSQL's INTEGER (a server error instead of "not found")."""
+    return 0 < value <= MAX_ROW_ID
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

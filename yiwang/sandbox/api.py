@@ -19,6 +19,17 @@ from yiwang.core.i18n import N_
 from yiwang.sandbox import service
 from yiwang.sandbox.models import ApplicationState, DataProduct, Release, Track, TrackApplication
 from yiwang.web.deps import ApiActor, DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
+from yiwang.web.openapi_links import (
+    dataset_links,
+    export_links,
+    from_body,
+    from_path,
+    linked,
+    release_links,
+    track_application_links,
+    track_links,
+    track_work_links,
+)
 
 router = APIRouter(prefix="/api/v1/sandbox", tags=["sandbox"])
 
@@ -160,14 +171,25 @@ class ReleasePublic(BaseModel):
         return cls(id=row.id, sql=row.sql, epsilon=row.epsilon, created_at=row.created_at, result=row.result)
 
 
-@router.post("/tracks", response_model=Created, status_code=201, summary="创建赛道 Create a track")
+@router.post(
+    "/tracks",
+    response_model=Created,
+    status_code=201,
+    summary="创建赛道 Create a track",
+    responses=linked(201, **track_links(from_body("/id"))),
+)
 def create_track(body: TrackIn, actor: ApiActor, session: SessionDep) -> Created:
     """Data administrators define a track: datasets, budget, bounds and public domains, optional export."""
     data = service.TrackInput(**body.model_dump())
     return Created(id=service.create_track(session, actor, data).id)
 
 
-@router.get("/tracks", response_model=list[TrackPublic], summary="赛道列表 Tracks")
+@router.get(
+    "/tracks",
+    response_model=list[TrackPublic],
+    summary="赛道列表 Tracks",
+    responses=linked(200, **track_links(from_body("/0/id"))),
+)
 def list_tracks(session: ReadSessionDep) -> list[TrackPublic]:
     """Every track and what it offers (public: enterprises choose where to apply)."""
     return [TrackPublic.of(t) for t in service.list_tracks(session)]
@@ -184,6 +206,7 @@ def read_track(track_id: int, session: ReadSessionDep) -> TrackPublic:
     response_model=ApplicationCreated,
     status_code=201,
     summary="申请赛道 Apply to a track",
+    responses=linked(201, **track_application_links(from_body("/id")), **track_work_links(from_path("track_id"))),
 )
 def apply_to_track(track_id: int, body: ApplicationIn, actor: ApiActor, session: SessionDep) -> ApplicationCreated:
     """An enterprise applies with its unified social credit code and a project description."""
@@ -193,7 +216,12 @@ def apply_to_track(track_id: int, body: ApplicationIn, actor: ApiActor, session:
     return ApplicationCreated(id=application.id, state=ApplicationState(application.state))
 
 
-@router.get("/applications", response_model=list[ApplicationPublic], summary="赛道申请 Applications")
+@router.get(
+    "/applications",
+    response_model=list[ApplicationPublic],
+    summary="赛道申请 Applications",
+    responses=linked(200, **track_application_links(from_body("/0/id"))),
+)
 def list_applications(actor: ApiActor, session: ReadSessionDep) -> list[ApplicationPublic]:
     """Your own applications; reviewers see those of their tracks, administrators and auditors all."""
     return [ApplicationPublic.of(a) for a in service.list_applications(session, actor)]
@@ -207,7 +235,10 @@ def read_application(application_id: int, actor: ApiActor, session: ReadSessionD
 
 
 @router.post(
-    "/applications/{application_id}/approve", response_model=ApplicationPublic, summary="批准 Approve an application"
+    "/applications/{application_id}/approve",
+    response_model=ApplicationPublic,
+    summary="批准 Approve an application",
+    responses=linked(200, **track_work_links(from_body("/track_id"))),
 )
 def approve_application(
     application_id: int, actor: ApiActor, session: SessionDep, body: DecisionIn | None = None
@@ -228,7 +259,12 @@ def refuse_application(
     return ApplicationPublic.of(service.decide_application(session, actor, application_id, approve=False, note=reason))
 
 
-@router.post("/tracks/{track_id}/queries", response_model=QueryOut, summary="隐私查询 Run a private query")
+@router.post(
+    "/tracks/{track_id}/queries",
+    response_model=QueryOut,
+    summary="隐私查询 Run a private query",
+    responses=linked(200, **release_links(from_body("/release_id"))),
+)
 def run_query(track_id: int, body: QueryIn, actor: ApiActor, database: DatabaseDep, settings: SettingsDep) -> QueryOut:
     """Run an aggregate SQL query with differential privacy: noisy figures with their 95 % intervals, ε charged to
     your budget. Refused (`sql.refused`, with the rule broken) unless one SELECT over one track dataset grouping only
@@ -245,7 +281,9 @@ def run_query(track_id: int, body: QueryIn, actor: ApiActor, database: DatabaseD
 @router.get("/tracks/{track_id}/releases", response_model=list[ReleasePublic], summary="发布记录 My releases")
 def list_releases(track_id: int, actor: ApiActor, session: ReadSessionDep) -> list[ReleasePublic]:
     """Your releases on the track, newest first."""
-    application = service.my_application(session, actor, track_id)
+    # an unknown track is a 404; its lookup also refuses ids beyond the database's integers (a 500 before)
+    track = service.get_track(session, track_id)
+    application = service.my_application(session, actor, track.id)
     if application is None:
         return []
     return [ReleasePublic.of(r) for r in service.list_releases(session, actor, application.id)]
@@ -258,7 +296,13 @@ class ExportOut(BaseModel):
     report: dict[str, Any] = Field(description="k and l reached, generalisation levels, suppressed rows, loss.")
 
 
-@router.post("/tracks/{track_id}/exports", response_model=ExportOut, status_code=201, summary="脱敏导出 Export")
+@router.post(
+    "/tracks/{track_id}/exports",
+    response_model=ExportOut,
+    status_code=201,
+    summary="脱敏导出 Export",
+    responses=linked(201, **export_links(from_body("/id"))),
+)
 def create_export(track_id: int, actor: ApiActor, database: DatabaseDep, settings: SettingsDep) -> ExportOut:
     """Generalise the track's export dataset to k-anonymity (direct identifiers pseudonymised or removed)."""
     export = service.export_deidentified(database, actor, settings.data_dir, track_id, settings.secret())
@@ -317,7 +361,13 @@ class ProductPublic(BaseModel):
     created_at: datetime
 
 
-@router.post("/products", response_model=ProductPublic, status_code=201, summary="发布数据产品 Publish a product")
+@router.post(
+    "/products",
+    response_model=ProductPublic,
+    status_code=201,
+    summary="发布数据产品 Publish a product",
+    responses=linked(201, **dataset_links(from_body("/dataset"))),
+)
 def publish_product(body: ProductIn, actor: ApiActor, database: DatabaseDep, settings: SettingsDep) -> ProductPublic:
     """The applicant publishes a release or an export as a named dataset in the catalogue, with its provenance."""
     data = service.ProductInput(body.source, body.id, body.name, body.title, body.description)

@@ -34,7 +34,7 @@ from yiwang.core.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor, Role
 from yiwang.core.masking import PersonalKind
-from yiwang.core.models import Department, utcnow
+from yiwang.core.models import Department, is_row_id, utcnow
 from yiwang.core.pseudonyms import Pseudonymiser
 from yiwang.sandbox.dpsql import AggregatePlan, plan_query
 from yiwang.sandbox.kanon import anonymise
@@ -174,7 +174,7 @@ def list_tracks(session: Session) -> list[Track]:
 
 
 def get_track(session: Session, track_id: int) -> Track:
-    track = session.get(Track, track_id) if 0 < track_id < 2**31 else None
+    track = session.get(Track, track_id) if is_row_id(track_id) else None
     if track is None:
         raise NotFound("track.not_found", N_("No track {id}"), id=track_id)
     return track
@@ -230,7 +230,7 @@ def get_application(session: Session, actor: Actor, application_id: int, *, lock
     query = select(TrackApplication).where(TrackApplication.id == application_id)
     if lock:
         query = query.with_for_update(of=TrackApplication)
-    application = session.scalar(query) if 0 < application_id < 2**31 else None
+    application = session.scalar(query) if is_row_id(application_id) else None
     if application is None or not can(actor, SandboxAction.VIEW_APPLICATION, resource_of(application)):
         require_signed_in(actor)
         raise NotFound("track.application_not_found", N_("No application {id}"), id=application_id)
@@ -612,7 +612,7 @@ def export_deidentified(
 
 def export_file(session: Session, actor: Actor, data_dir: Path, export_id: int) -> tuple[DeidentifiedExport, Path]:
     """An export's file, for its applicant (reviewers and auditors see the report, not the rows)."""
-    export = session.get(DeidentifiedExport, export_id) if 0 < export_id < 2**31 else None
+    export = session.get(DeidentifiedExport, export_id) if is_row_id(export_id) else None
     if export is None or not can(actor, SandboxAction.EXPORT, resource_of(export.application)):
         require_signed_in(actor)
         raise NotFound("export.not_found", N_("No export {id}"), id=export_id)
@@ -650,7 +650,7 @@ def publish_product(database: Database, actor: Actor, data_dir: Path, data: Prod
     require_signed_in(actor)
     with database.read_session() as session:
         if data.source == "release":
-            row = session.get(Release, data.source_id) if 0 < data.source_id < 2**31 else None
+            row = session.get(Release, data.source_id) if is_row_id(data.source_id) else None
             if row is None or not row.completed or not can(actor, SandboxAction.PUBLISH, resource_of(row.application)):
                 raise NotFound("release.not_found", N_("No release {id}"), id=data.source_id)
             application, result = row.application, row.result

@@ -41,6 +41,17 @@ from yiwang.web.deps import (
     SessionDep,
     SettingsDep,
 )
+from yiwang.web.openapi_links import (
+    application_detail_links,
+    application_links,
+    claimed_task_links,
+    from_body,
+    from_path,
+    linked,
+    service_guide_links,
+    service_links,
+    task_links,
+)
 from yiwang.web.uploads import UPLOADS_DIR
 
 router = APIRouter(tags=["services"])
@@ -141,7 +152,12 @@ class ServicePage(BaseModel):
     life_events: dict[str, int] = Field(description="Counts per life event over all matches (facets).")
 
 
-@router.get("/api/v1/services", response_model=ServicePage, summary="办事指南检索 Find services")
+@router.get(
+    "/api/v1/services",
+    response_model=ServicePage,
+    summary="办事指南检索 Find services",
+    responses=linked(200, **service_links(from_body("/results/0/code"))),
+)
 def search_services(
     session: ReadSessionDep,
     q: Annotated[str, Query(max_length=200, description="Chinese full text: 开办企业, 出生, 社保 …")] = "",
@@ -186,13 +202,24 @@ def list_life_events(session: ReadSessionDep) -> list[LifeEvent]:
     return [LifeEvent(code=c, name=zh, name_en=en, count=counts[c]) for c, (zh, en) in items.LIFE_EVENTS.items()]
 
 
-@router.get("/api/v1/services/{code}", response_model=ServicePublic, summary="办事指南 A service item")
+@router.get(
+    "/api/v1/services/{code}",
+    response_model=ServicePublic,
+    summary="办事指南 A service item",
+    responses=linked(200, **service_guide_links()),
+)
 def read_service(code: str, session: ReadSessionDep) -> ServicePublic:
     """The item with its formal elements, plain guide, form schema and an example application (public)."""
     return ServicePublic.of(items.get_item(session, code))
 
 
-@router.post("/api/v1/services", response_model=ServicePublic, status_code=201, summary="新增事项 Create a service")
+@router.post(
+    "/api/v1/services",
+    response_model=ServicePublic,
+    status_code=201,
+    summary="新增事项 Create a service",
+    responses=linked(201, **service_links(from_body("/code"))),
+)
 def create_service(body: items.ServiceItemInput, actor: ApiActor, session: SessionDep) -> ServicePublic:
     """A new service item of a department (its staff or the admin); give it a process with PUT …/process.bpmn."""
     return ServicePublic.of(items.create_item(session, actor, body))
@@ -233,6 +260,7 @@ class ProcessOut(BaseModel):
     "/api/v1/services/{code}/process.bpmn",
     response_model=ProcessOut,
     summary="导入流程 Import a BPMN process",
+    responses=linked(200, **service_links(from_path("code"))),
 )
 def import_process(
     code: str,
@@ -355,6 +383,7 @@ def _decoded(
     response_model=ApplicationCreated,
     status_code=201,
     summary="在线申报 Apply online",
+    responses=linked(201, **application_links(from_body("/id"))),
 )
 def submit_application(
     code: str,
@@ -562,7 +591,12 @@ def _rating_public(rating: Rating, rectification: Rectification | None) -> Ratin
     )
 
 
-@router.get("/api/v1/applications", response_model=list[ApplicationPublic], summary="我的办件 My applications")
+@router.get(
+    "/api/v1/applications",
+    response_model=list[ApplicationPublic],
+    summary="我的办件 My applications",
+    responses=linked(200, **application_links(from_body("/0/id"))),
+)
 def list_applications(
     actor: ApiActor,
     session: ReadSessionDep,
@@ -577,7 +611,12 @@ def list_applications(
     ]
 
 
-@router.get("/api/v1/applications/{application_id}", response_model=ApplicationPublic, summary="办件进度 Progress")
+@router.get(
+    "/api/v1/applications/{application_id}",
+    response_model=ApplicationPublic,
+    summary="办件进度 Progress",
+    responses=linked(200, **application_detail_links()),
+)
 def read_application(
     application_id: int, actor: ApiActor, session: SessionDep, settings: SettingsDep
 ) -> ApplicationPublic:
@@ -625,7 +664,12 @@ class InboxTask(TaskPublic):
     deadline: handling.Deadline
 
 
-@router.get("/api/v1/tasks", response_model=list[InboxTask], summary="待办 Department inbox")
+@router.get(
+    "/api/v1/tasks",
+    response_model=list[InboxTask],
+    summary="待办 Department inbox",
+    responses=linked(200, **task_links(from_body("/0/id"))),
+)
 def list_tasks(
     actor: ApiActor,
     session: ReadSessionDep,
@@ -657,7 +701,12 @@ class TaskDone(BaseModel):
     state: ApplicationState
 
 
-@router.post("/api/v1/tasks/{task_id}/claim", response_model=TaskDone, summary="签收 Claim a task")
+@router.post(
+    "/api/v1/tasks/{task_id}/claim",
+    response_model=TaskDone,
+    summary="签收 Claim a task",
+    responses=linked(200, **claimed_task_links()),
+)
 def claim_task(task_id: int, actor: ApiActor, session: SessionDep) -> TaskDone:
     """Take the task so colleagues see it is being handled (staff of the task's department)."""
     task = handling.claim_task(session, actor, task_id)
@@ -669,7 +718,12 @@ class CompleteIn(BaseModel):
     comment: str = Field("", max_length=handling.MAX_COMMENT)
 
 
-@router.post("/api/v1/tasks/{task_id}/complete", response_model=TaskDone, summary="办理 Complete a task")
+@router.post(
+    "/api/v1/tasks/{task_id}/complete",
+    response_model=TaskDone,
+    summary="办理 Complete a task",
+    responses=linked(200, **application_links(from_body("/application_id"))),
+)
 def complete_task(task_id: int, body: CompleteIn, actor: ApiActor, session: SessionDep) -> TaskDone:
     """Approve or reject the department's part (staff of the task's department); the workflow moves on."""
     application = handling.complete_task(session, actor, task_id, body.decision, body.comment)

@@ -28,7 +28,7 @@ from yiwang.core.errors import FieldErrors, FieldMessage, InvalidInput, NotFound
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor, Role
 from yiwang.core.masking import mask
-from yiwang.core.models import utcnow
+from yiwang.core.models import is_row_id, utcnow
 from yiwang.core.workdays import load_calendar
 from yiwang.services import forms, items, workflow
 from yiwang.services.models import (
@@ -338,7 +338,7 @@ def get_application(session: Session, actor: Actor, application_id: int, *, lock
     query = select(Application).where(Application.id == application_id)
     if lock:
         query = query.with_for_update()
-    application = session.scalar(query) if 0 < application_id < 2**63 else None
+    application = session.scalar(query) if is_row_id(application_id) else None
     if application is None:
         raise NotFound("application.not_found", N_("No application {id}"), id=application_id)
     authorize(actor, ServicesAction.VIEW_APPLICATION, resource_of(application))

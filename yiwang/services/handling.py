@@ -19,7 +19,7 @@ from yiwang.core.authz import Resource, authorize
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor, Role
-from yiwang.core.models import utcnow
+from yiwang.core.models import is_row_id, utcnow
 from yiwang.core.workdays import WorkCalendar, load_calendar
 from yiwang.services import applications, licences, workflow
 from yiwang.services.models import Application, ApplicationState, ApplicationTask, ServiceItem, TaskState
@@ -118,7 +118,7 @@ def inbox(
 
 def _task(session: Session, actor: Actor, task_id: int) -> tuple[ApplicationTask, Application]:
     """The task with its application locked, after checking the actor works in the task's department."""
-    task = session.get(ApplicationTask, task_id) if 0 < task_id < 2**63 else None
+    task = session.get(ApplicationTask, task_id) if is_row_id(task_id) else None
     if task is None:
         raise NotFound("task.not_found", N_("No task {id}"), id=task_id)
     authorize(actor, ServicesAction.HANDLE_TASK, task_resource(task))

@@ -12,6 +12,7 @@ from yiwang.core.i18n import N_
 from yiwang.services import licences, ratings
 from yiwang.services.api import LicencePublic, RectificationPublic, licence_public
 from yiwang.web.deps import ApiActor, ReadSessionDep, SessionDep, SettingsDep
+from yiwang.web.openapi_links import from_body, linked, rectification_links
 
 router = APIRouter(tags=["services"])
 
@@ -31,6 +32,7 @@ class RatingOut(BaseModel):
     response_model=RatingOut,
     status_code=201,
     summary="好差评 Rate an application",
+    responses=linked(201, **rectification_links(from_body("/rectification_id"))),
 )
 def rate_application(
     application_id: int, body: RatingIn, actor: ApiActor, session: SessionDep, settings: SettingsDep
@@ -71,7 +73,12 @@ def rating_stats(
     return [StatsPublic(**s.__dict__) for s in stats]
 
 
-@router.get("/api/v1/rectifications", response_model=list[RectificationPublic], summary="整改 Rectifications")
+@router.get(
+    "/api/v1/rectifications",
+    response_model=list[RectificationPublic],
+    summary="整改 Rectifications",
+    responses=linked(200, **rectification_links(from_body("/0/id"))),
+)
 def list_rectifications(
     actor: ApiActor, session: ReadSessionDep, state: Annotated[str, Query()] = ""
 ) -> list[RectificationPublic]:
@@ -100,7 +107,10 @@ def explain_rectification(
 
 
 @router.post(
-    "/api/v1/rectifications/{rectification_id}/appeal", response_model=RectificationPublic, summary="申诉 Appeal"
+    "/api/v1/rectifications/{rectification_id}/appeal",
+    response_model=RectificationPublic,
+    summary="申诉 Appeal",
+    responses=linked(200, **rectification_links(from_body("/id"))),
 )
 def appeal_rectification(
     rectification_id: int, body: TextIn, actor: ApiActor, session: SessionDep

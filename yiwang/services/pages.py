@@ -22,6 +22,7 @@ from yiwang.core.db import Database
 from yiwang.core.errors import Conflict, FieldErrors, FieldMessage, InvalidInput, NotFound, TooLarge
 from yiwang.core.i18n import N_, Translate, translator
 from yiwang.core.identity import Actor, Role
+from yiwang.core.models import is_row_id
 from yiwang.core.settings import Settings
 from yiwang.core.workdays import load_calendar
 from yiwang.services import applications, autofill, bpmn, forms, halls, handling, items, licences, ratings
@@ -607,7 +608,7 @@ def _task_page(
     values: Mapping[str, str] | None = None,
 ) -> Response:
     # handling has no public lookup of one task: read it by key; get_application then decides who may see it
-    task = session.get(ApplicationTask, task_id) if 0 < task_id < 2**63 else None
+    task = session.get(ApplicationTask, task_id) if is_row_id(task_id) else None
     if task is None:
         raise NotFound("task.not_found", N_("No task {id}"), id=task_id)
     application = applications.read_application(session, actor, task.application_id)

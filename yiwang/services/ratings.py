@@ -18,7 +18,7 @@ from yiwang.core.authz import authorize
 from yiwang.core.errors import Conflict, InvalidInput, NotFound
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor, Role
-from yiwang.core.models import Department, utcnow
+from yiwang.core.models import Department, is_row_id, utcnow
 from yiwang.core.workdays import load_calendar
 from yiwang.services import applications
 from yiwang.services.models import (
@@ -120,7 +120,7 @@ def list_rectifications(session: Session, actor: Actor, *, state: str = "") -> l
 
 def _rectification(session: Session, rectification_id: int, *, lock: bool = True) -> Rectification:
     query = select(Rectification).where(Rectification.id == rectification_id)
-    found = session.scalar(query.with_for_update() if lock else query) if 0 < rectification_id < 2**63 else None
+    found = session.scalar(query.with_for_update() if lock else query) if is_row_id(rectification_id) else None
     if found is None:
         raise NotFound("rectification.not_found", N_("No rectification {id}"), id=rectification_id)
     return found

@@ -13,6 +13,7 @@ from yiwang.core.masking import Disclosure
 from yiwang.sharing import exchange, service, usage
 from yiwang.sharing.models import Grant, RequestState, SharingRequest
 from yiwang.web.deps import AnalyticsDep, ApiActor, DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
+from yiwang.web.openapi_links import from_body, grant_links, linked, sharing_request_links
 
 router = APIRouter(tags=["sharing"])
 
@@ -170,7 +171,11 @@ class RequestPublic(BaseModel):
 
 
 @router.post(
-    "/api/v1/sharing/requests", response_model=RequestCreated, status_code=201, summary="提交共享申请 Request data"
+    "/api/v1/sharing/requests",
+    response_model=RequestCreated,
+    status_code=201,
+    summary="提交共享申请 Request data",
+    responses=linked(201, **sharing_request_links(from_body("/id")), **grant_links(from_body("/grant_id"))),
 )
 def create_request(body: RequestIn, actor: ApiActor, session: SessionDep, settings: SettingsDep) -> RequestCreated:
     """Ask another department for fields of its dataset (department staff); unconditionally shared data is granted
@@ -206,7 +211,12 @@ def list_requests(
     return [RequestPublic.of(r) for r in found]
 
 
-@router.get("/api/v1/sharing/review", response_model=list[RequestPublic], summary="待审核 Review queue")
+@router.get(
+    "/api/v1/sharing/review",
+    response_model=list[RequestPublic],
+    summary="待审核 Review queue",
+    responses=linked(200, **sharing_request_links(from_body("/0/id"))),
+)
 def review_queue(actor: ApiActor, session: ReadSessionDep) -> list[RequestPublic]:
     """Pending requests for the caller's department's data, earliest deadline first, overdue ones flagged."""
     return [RequestPublic.of(r) for r in service.review_queue(session, actor)]
@@ -219,7 +229,10 @@ def read_request(request_id: int, actor: ApiActor, session: ReadSessionDep) -> R
 
 
 @router.post(
-    "/api/v1/sharing/requests/{request_id}/approve", response_model=ApproveOut, summary="批准 Approve a request"
+    "/api/v1/sharing/requests/{request_id}/approve",
+    response_model=ApproveOut,
+    summary="批准 Approve a request",
+    responses=linked(200, **grant_links(from_body("/grant_id"))),
 )
 def approve_request(
     request_id: int, body: ApproveIn, actor: ApiActor, session: SessionDep, settings: SettingsDep
@@ -259,7 +272,12 @@ def withdraw_request(
     return RequestPublic.of(service.withdraw_request(session, actor, request_id, body.reason if body else ""))
 
 
-@router.get("/api/v1/grants", response_model=list[GrantPublic], summary="授权列表 Grants")
+@router.get(
+    "/api/v1/grants",
+    response_model=list[GrantPublic],
+    summary="授权列表 Grants",
+    responses=linked(200, **grant_links(from_body("/0/id"))),
+)
 def list_grants(
     actor: ApiActor,
     session: ReadSessionDep,

@@ -25,7 +25,7 @@ from yiwang.core.errors import Conflict, InvalidInput, NotFound
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor, Role
 from yiwang.core.masking import Disclosure, PersonalKind
-from yiwang.core.models import utcnow
+from yiwang.core.models import is_row_id, utcnow
 from yiwang.core.settings import Settings
 from yiwang.core.workdays import load_calendar
 from yiwang.sharing.models import Grant, RequestEvent, RequestState, SharingRequest
@@ -34,7 +34,6 @@ from yiwang.sharing.rules import SharingAction, request_resource
 MAX_DAYS = 3 * 365
 MAX_TEXT = 2000
 MAX_LIST = 500
-MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -303,11 +302,6 @@ def _grant(
     return grant
 
 
-def _known_id(request_id: int) -> bool:
-    """Ids are 32-bit integers: a larger number names no request (and would overflow the database driver)."""
-    return 0 < request_id <= MAX_ID
-
-
 def _pending(request: SharingRequest) -> None:
     if request.state != RequestState.PENDING.value:
         raise Conflict(
@@ -412,7 +406,7 @@ def get_request(session: Session, actor: Actor, request_id: int, *, lock: bool =
     query = select(SharingRequest).where(SharingRequest.id == request_id)
     if lock:
         query = query.with_for_update(of=SharingRequest)
-    request = session.scalar(query) if _known_id(request_id) else None
+    request = session.scalar(query) if is_row_id(request_id) else None
     if request is None or not can(actor, SharingAction.VIEW, resource_of(request)):
         require_signed_in(actor)
         raise NotFound("sharing.not_found", N_("No sharing request {id}"), id=request_id)

@@ -11,6 +11,7 @@ from yiwang.core import accounts
 from yiwang.core.authz import Action, authorize
 from yiwang.core.models import ApiToken
 from yiwang.web.deps import ApiActor, SessionDep
+from yiwang.web.openapi_links import from_body, linked, token_links
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -87,7 +88,13 @@ def list_my_tokens(actor: ApiActor, session: SessionDep) -> list[TokenPublic]:
     return [TokenPublic.of(t) for t in accounts.list_tokens(session, actor, actor.username)]
 
 
-@router.post("/tokens", response_model=TokenCreated, status_code=201, summary="创建令牌 Create an API token")
+@router.post(
+    "/tokens",
+    response_model=TokenCreated,
+    status_code=201,
+    summary="创建令牌 Create an API token",
+    responses=linked(201, **token_links(from_body("/id"))),
+)
 def create_my_token(body: TokenIn, actor: ApiActor, session: SessionDep) -> TokenCreated:
     """A new token for the caller; the response is the only time it is shown."""
     token, plaintext = accounts.create_token(session, actor, actor.username, body.name, body.expires_in_days)

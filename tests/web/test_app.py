@@ -232,9 +232,18 @@ def test_the_home_page_speaks_chinese_first_and_english_on_request(client: TestC
     assert '<html lang="en">' in TestClient(client.app).get("/", headers={"Accept-Language": "en-US,en"}).text
 
 
-def test_every_response_carries_security_headers(client: TestClient) -> None:
-    headers = client.get("/").headers
-    assert headers["x-frame-options"] == "DENY" and "script-src 'self'" in headers["content-security-policy"]
+@pytest.mark.parametrize(
+    "path", ["/", "/login", "/api/v1/me", "/no/such/page", "/api/v1/no-such", "/openapi.json", "/static/css/yiwang.css"]
+)
+def test_every_response_carries_security_headers(client: TestClient, path: str) -> None:
+    """Pages, API answers, errors, the spec and static files alike."""
+    response = client.get(path)
+    assert path != "/static/css/yiwang.css" or response.status_code == 200
+    headers = response.headers
+    assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    policy = headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
 
 
 def test_unknown_pages_are_404_without_a_stack_trace(client: TestClient) -> None:

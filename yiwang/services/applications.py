@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping
@@ -78,6 +80,27 @@ CONTENT_TYPES = {
 }
 
 
+_INT64 = 2**63
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # no real file name holds one; PostgreSQL cannot store NUL
+
+
+def _base_name(filename: str) -> str:
+    """The file's own name: old browsers send whole Windows paths, hostile clients ``../``."""
+    return re.split(r"[/\\]", filename)[-1].strip()
+
+
+def _unstorable_numbers(form: Mapping[str, Any]) -> dict[str, FieldMessage]:
+    """Numbers no field holds: NaN and infinities (which JSON cannot carry, though Python's parser reads them) and
+    integers past 64 bits (which a float cannot compare)."""
+    problems: dict[str, FieldMessage] = {}
+    for name, value in form.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if (isinstance(value, float) and not math.isfinite(value)) or not -_INT64 <= value < _INT64:
+            problems[str(name)[:64]] = (N_("Must be a finite number between -2^63 and 2^63"), {})
+    return problems
+
+
 @dataclass(frozen=True)
 class Prefill:
     """Values found in shared data, and where each came from (recorded on the application)."""
@@ -123,7 +146,9 @@ def _licence_for(session: Session, actor: Actor, licence_type: str) -> Licence |
 
 def _check_file(material: Mapping[str, Any], upload: UploadedMaterial) -> tuple[str, FieldMessage | None]:
     """The file's type (its extension), or why it is refused."""
-    extension = Path(upload.filename).suffix.lower().lstrip(".")
+    if _CONTROL.search(upload.filename):
+        return "", (N_("The file name contains control characters: rename the file"), {})
+    extension = Path(_base_name(upload.filename)).suffix.lower().lstrip(".")
     allowed = [str(f) for f in material.get("formats", ["pdf", "jpg", "png"])]
     if extension not in allowed:
         return extension, (
@@ -271,7 +296,9 @@ def submit(
     filled = dict(form)
     if prefill is not None:
         filled.update({k: v for k, v in prefill.values.items() if filled.get(k) in (None, "")})
-    cleaned, problems = forms.field_problems(item.form_schema, filled)
+    numbers = _unstorable_numbers(filled)
+    cleaned, problems = forms.field_problems(item.form_schema, {k: v for k, v in filled.items() if k not in numbers})
+    problems.update(numbers)
     checked, material_problems = _check_materials(session, actor, item, cleaned, uploads)
     problems.update(material_problems)
     if problems:
@@ -307,7 +334,7 @@ def submit(
             if material.upload is not None:
                 stored_as = directory / f"{spec['code']}.{material.extension}"
                 row.size, row.sha256 = _store(material.upload, stored_as)
-                row.filename = Path(material.upload.filename).name[:255]
+                row.filename = _base_name(material.upload.filename)[:255]
                 row.content_type = CONTENT_TYPES[material.extension]
                 row.stored_as = str(stored_as.relative_to(data_dir))
             else:

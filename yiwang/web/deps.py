@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from yiwang.core import accounts, credentials
 from yiwang.core.analytics import Analytics
 from yiwang.core.db import Database
-from yiwang.core.errors import AuthenticationRequired, PermissionDenied
+from yiwang.core.errors import AuthenticationRequired, InvalidInput, PermissionDenied
 from yiwang.core.i18n import N_, Translate, translator
 from yiwang.core.identity import Actor
 from yiwang.core.models import User
 from yiwang.core.settings import Settings
+from yiwang.web.bodies import nul_refusal
 
 SESSION_USER = "uid"
 SESSION_CREDENTIAL = "cred"
@@ -133,11 +134,18 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
-    """Every form post carries the session's CSRF token; a cross-site post does not know it."""
+async def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+    """Every form post carries the session's CSRF token (a cross-site post does not know it), and text that can be
+    stored: no NUL, no bytes that were not UTF-8 (the form parser turned them into U+FFFD)."""
     expected = request.session.get(SESSION_CSRF)
     if not isinstance(expected, str) or not hmac.compare_digest(expected, csrf_token):
         raise PermissionDenied("csrf.invalid", N_("The form expired or came from another site: reload and try again"))
+    form = await request.form()  # parsed already for the route's own fields: Starlette keeps it
+    texts = [text for key, value in form.multi_items() for text in (key, value) if isinstance(text, str)]
+    if any("\x00" in text for text in texts):
+        raise nul_refusal()
+    if any("\ufffd" in text for text in texts):
+        raise InvalidInput("request.invalid_text", N_("Some text in the form is not valid UTF-8: retype it"))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

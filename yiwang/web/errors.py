@@ -12,17 +12,22 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from yiwang.core.errors import AuthenticationRequired, DomainError, FieldErrors, TooManyRequests
 from yiwang.core.i18n import N_, Translate, translator
 from yiwang.core.identity import Actor
+from yiwang.web.bodies import RefuseNulInJson
 from yiwang.web.deps import page_actor
 from yiwang.web.templating import render
 
 logger = logging.getLogger("yiwang.web")
 
 HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    # FastAPI and Starlette answer 400 for a JSON body that does not parse (bad UTF-8, nested past the recursion
+    # limit) and for a form field over the parser's 1 MiB part limit
+    400: ("http.bad_request", N_("The request could not be read: its body is malformed or a field is too large")),
     404: ("http.not_found", N_("This page does not exist")),
     405: ("http.method_not_allowed", N_("This method is not allowed here")),
     413: ("http.too_large", N_("The request is too large")),
@@ -115,6 +120,8 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
+    # innermost (inside the locale and session middleware): its refusals are translated and get security headers
+    app.user_middleware.append(Middleware(RefuseNulInJson))
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

@@ -22,6 +22,9 @@ Progress = Callable[[int, int], None]
 CHUNK_BYTES = 1 << 20
 HASH_CHUNK_BYTES = 8 << 20
 ROW_GROUP_BYTES = "16MB"  # caps the row group the Parquet writer holds in memory when values are wide
+# PostgreSQL's own limit is 1,600 columns a table. Thousands of columns make the profiling query fail: out of memory
+# from a few hundred, a DuckDB segmentation fault (the server process dies) at 10,000.
+MAX_COLUMNS = 1024
 
 _LABELS: dict[str, str] = {
     "csv": "CSV",
@@ -214,6 +217,17 @@ class Job:
         kept = [re.sub(r"^[A-Za-z ]*(Error|Exception): ", "", lines[0])]
         kept += [line for line in lines[1:] if line.startswith(_DIAGNOSES)]
         return malformed(source_format, "; ".join(kept)[:300])
+
+
+def check_width(count: int) -> None:
+    """Refuse a file with more than `MAX_COLUMNS` columns."""
+    if count > MAX_COLUMNS:
+        raise InvalidInput(
+            "ingest.too_many_columns",
+            N_("The file has {count} columns, more than the limit of {limit}"),
+            count=count,
+            limit=MAX_COLUMNS,
+        )
 
 
 def malformed(source_format: str, reason: str) -> InvalidInput:

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from yiwang.catalog.ingest.common import IngestResult, Job, ProgressReporter, SourceFormat
+from yiwang.catalog.ingest.common import IngestResult, Job, ProgressReporter, SourceFormat, check_width
 from yiwang.catalog.ingest.delimited import ingest_csv
 from yiwang.catalog.ingest.detect import detect_format
 from yiwang.catalog.ingest.geojson import ingest_geojson
@@ -61,6 +61,7 @@ def ingest_file(
         except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
             raise job.malformed(source_format, exc) from None  # `from None`: DuckDB's text may quote raw rows
         fields = job.describe(staged)
+        check_width(len(fields))
         row_count = pq.read_metadata(staged).num_rows
         if row_count == 0:
             raise InvalidInput("ingest.empty", N_("The file has no data rows"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from yiwang.catalog.ingest.common import CHUNK_BYTES, Job, literal, unique_names
+from yiwang.catalog.ingest.common import CHUNK_BYTES, Job, check_width, literal, unique_names
 from yiwang.core.errors import InvalidInput
 from yiwang.core.i18n import N_
 
@@ -66,6 +66,7 @@ def _convert(job: Job, target: Path, path: Path, source_format: str) -> str:
     delimiter = _sniff_delimiter(text, truncated)
     header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     names = unique_names(header)
+    check_width(len(names))  # before DuckDB reads a file far too wide
     job.progress.stage(0.35, 1.0)
     options = [
         f"delim = {literal(delimiter)}",

@@ -64,7 +64,9 @@ def detect_format(path: Path, declared: str | None = None) -> SourceFormat:
     if text.startswith(b"{"):
         try:
             first = json.loads(text.split(b"\n", 1)[0])
-        except ValueError:  # an object over several lines, or a first line longer than the head
+        except (ValueError, RecursionError):
+            # an object over several lines, a first line longer than the head, or one nested past Python's
+            # recursion limit (DuckDB's reader then names the problem)
             return "geojson" if hint == "geojson" or _FEATURE_COLLECTION.search(head) else "json"
         if isinstance(first, dict) and (
             first.get("type") == "FeatureCollection" or (hint == "geojson" and "type" in first)

@@ -65,6 +65,8 @@ class _JsonStream:
             except json.JSONDecodeError as exc:
                 if self._eof:
                     raise malformed("geojson", f"{exc.msg} at character {self._dropped + exc.pos}") from None
+            except RecursionError:  # Python's decoder recurses once per level: a hostile file nests thousands deep
+                raise malformed("geojson", "values nested too deeply") from None
             pending = len(self._buffer) - self._pos
             if pending > MAX_VALUE_CHARS:
                 raise malformed("geojson", f"a value longer than {MAX_VALUE_CHARS} characters")

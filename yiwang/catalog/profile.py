@@ -542,6 +542,7 @@ KIND_RULES = {
 }
 DIVISION_CODE_SHARE = 0.5  # of non-null values six digits, for a division-named column to be checked
 PER_COLUMN = 5  # figures the report's query gives for each column: non-null, distinct, min, max, six-digit values
+COLUMN_BATCH = 64  # columns counted in one scan
 
 
 @dataclass(frozen=True)
@@ -580,15 +581,18 @@ def quality_report(parquet: Path, kinds: Mapping[str, PersonalKind]) -> QualityR
         }
         checked = _checked_columns(columns, field_kinds, division_candidates)
         qualified = [f"s.{_quote(name)}" for name, _ in columns]
-        parts = ["count(*)", f"count(DISTINCT hash({', '.join(qualified)}))"]
+        per_column: list[list[str]] = []
         for (name, duck_type), kind, column in zip(columns, field_kinds, qualified, strict=True):
-            parts += [f"count({column})", distinct.format(column)]
+            parts = [f"count({column})", distinct.format(column)]
             if kind in SHOWN_KINDS and _is_scalar(duck_type):
                 parts += [f"CAST(min({column}) AS VARCHAR)", f"CAST(max({column}) AS VARCHAR)"]
             else:
                 parts += ["NULL", "NULL"]
             six_digits = f"regexp_full_match(CAST({column} AS VARCHAR), '[0-9]{{6}}')"
             parts.append(f"count(*) FILTER (WHERE {six_digits})" if name in division_candidates else "0")
+            per_column.append(parts)
+        first = per_column[:COLUMN_BATCH]
+        parts = ["count(*)", f"count(DISTINCT hash({', '.join(qualified)}))", *(p for c in first for p in c)]
         for check in checked:
             parts += [
                 f"count(*) FILTER (WHERE {check.names['unconfirmed']})",
@@ -600,9 +604,16 @@ def quality_report(parquet: Path, kinds: Mapping[str, PersonalKind]) -> QualityR
                 f"SELECT {', '.join(parts)} FROM {_checked_source(source, checked)}", _parameters(checked)
             ).fetchall()
             row_count, hashed_rows = int(figures[0]), int(figures[1])
+            column_figures = list(figures[2 : 2 + PER_COLUMN * len(first)])
+            # A wide file's columns are counted in further scans of COLUMN_BATCH columns: the aggregates of a few
+            # hundred columns in one query ran DuckDB out of memory even over two rows.
+            for start in range(COLUMN_BATCH, len(per_column), COLUMN_BATCH):
+                batch = ", ".join(p for c in per_column[start : start + COLUMN_BATCH] for p in c)
+                (more,) = connection.execute(f"SELECT {batch} FROM {source} AS s").fetchall()
+                column_figures += more
             # Equal rows hash alike, so rows with a hash of their own are distinct: only the others need comparing.
             duplicate_rows = 0 if hashed_rows == row_count else _duplicate_rows(connection, source, columns)
-            unconfirmed = figures[2 + PER_COLUMN * len(columns) :]
+            unconfirmed = figures[2 + PER_COLUMN * len(first) :]
             invalid_by_index = {
                 check.index: _count_invalid(connection, source, check, int(count), values)
                 for check, count, values in zip(checked, unconfirmed[0::2], unconfirmed[1::2], strict=True)
@@ -610,7 +621,7 @@ def quality_report(parquet: Path, kinds: Mapping[str, PersonalKind]) -> QualityR
 
         fields: list[FieldQuality] = []
         for index, ((name, duck_type), kind) in enumerate(zip(columns, field_kinds, strict=True)):
-            non_null, distinct_count, low, high, six = figures[2 + PER_COLUMN * index : 2 + PER_COLUMN * (index + 1)]
+            non_null, distinct_count, low, high, six = column_figures[PER_COLUMN * index : PER_COLUMN * (index + 1)]
             rule = KIND_RULES.get(kind)
             if rule is None and name in division_candidates and non_null and six >= DIVISION_CODE_SHARE * non_null:
                 rule = "division_code"

@@ -1,8 +1,9 @@
-"""Request bodies no handler should see: JSON whose strings hold NUL (U+0000), refused before it is parsed.
+"""Requests no handler should see: NUL (U+0000) in the path, the query string or a JSON body, refused before any
+route runs.
 
-No text a person types holds NUL, PostgreSQL cannot store it (SQLite would, silently), and it cuts strings short in
-C libraries downstream: one check here keeps it out of every JSON route on both databases. Form posts get the same
-check with their CSRF check (`yiwang.web.deps.check_csrf`), where the parsed form is at hand.
+No text a person types holds NUL, PostgreSQL cannot store or even compare it (SQLite would, silently), and it cuts
+strings short in C libraries downstream: one check here keeps it out of every route on both databases. Form posts
+get the same check with their CSRF check (`yiwang.web.deps.check_csrf`), where the parsed form is at hand.
 """
 
 from __future__ import annotations
@@ -31,15 +32,26 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
-class RefuseNulInJson:
-    """Pure-ASGI middleware: buffer a JSON body (its route reads it whole anyway), refuse it if it holds NUL, else
-    hand it on unchanged."""
+def _nul_in_address(scope: Scope) -> bool:
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
+
+
+class RefuseNul:
+    """Pure-ASGI middleware: refuse a path or query string holding NUL; buffer a JSON body (its route reads it whole
+    anyway), refuse it if it holds NUL, else hand it on unchanged."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _is_json(scope):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _nul_in_address(scope):
+            await self._refuse(scope, receive, send)
+            return
+        if not _is_json(scope):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -70,3 +82,12 @@ class RefuseNulInJson:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+        from yiwang.web.errors import error_response  # noqa: PLC0415 - errors installs this middleware
+
+        locale = str(scope.get("state", {}).get("locale", "zh_CN"))
+        refusal = nul_refusal()
+        response = error_response(Request(scope), refusal.http_status, refusal.code, refusal.render(translator(locale)))
+        await response(scope, receive, send)

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from yiwang.core.errors import AuthenticationRequired, DomainError, FieldErrors, TooManyRequests
 from yiwang.core.i18n import N_, Translate, translator
 from yiwang.core.identity import Actor
-from yiwang.web.bodies import RefuseNulInJson
+from yiwang.web.bodies import RefuseNul
 from yiwang.web.deps import page_actor
 from yiwang.web.templating import render
 
@@ -121,7 +121,7 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     # innermost (inside the locale and session middleware): its refusals are translated and get security headers
-    app.user_middleware.append(Middleware(RefuseNulInJson))
+    app.user_middleware.append(Middleware(RefuseNul))
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

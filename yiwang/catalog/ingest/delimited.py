@@ -64,7 +64,10 @@ def _convert(job: Job, target: Path, path: Path, source_format: str) -> str:
     if not text.strip():
         raise InvalidInput("ingest.empty", N_("The file has no header row"))
     delimiter = _sniff_delimiter(text, truncated)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:  # newline="": the csv module's own line ends, so old Mac files (a bare CR) read as they are written
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise job.malformed(source_format, exc) from None
     names = unique_names(header)
     check_width(len(names))  # before DuckDB reads a file far too wide
     job.progress.stage(0.35, 1.0)

@@ -5,8 +5,9 @@ their inbox — against `yiwang serve` on the demo installation, per request typ
 departments that handle the applied-for services) are added with the operator's service calls; `yiwang serve` runs
 with production settings. locust runs twice as its own process (gevent: never imported here): first the `Alone`
 user, every request type in turn with nobody else on the server (the reference), then the crowd. Its CSV statistics
-give p50 and p95 per request type; its failures and exceptions give the error rate, whose target is 0. Afterwards the
-server's log must hold no traceback and `yiwang audit verify` must pass, or the run fails.
+give p50 and p95 per request type; its failures and exceptions give the error rate, whose target is 0. Afterwards
+`yiwang audit verify` must pass, or the run fails; tracebacks in the server's log fail the tiny run (CI's smoke) and
+are counted and shown at the larger sizes, whose errors are the finding to record.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from rich.console import Console
 from rich.table import Table
 
 from bench.databases import empty_url
@@ -308,19 +310,23 @@ def run_locust(
     return measured
 
 
-def check_server(made: Installation) -> str:
-    """After the server stopped: its log holds no traceback and the audit chain verifies; what `yiwang audit
-    verify` said."""
+def check_server(made: Installation, console: Console, *, strict: bool) -> str:
+    """After the server stopped: how many tracebacks its log holds (the first is shown; with `strict`, the CI smoke,
+    any fails the run) and what `yiwang audit verify` said, which must pass."""
     written = made.log.read_text(errors="replace")
-    if "Traceback" in written:
+    tracebacks = written.count("Traceback (most recent call last)")
+    if tracebacks:
         first = written.index("Traceback")
-        raise RuntimeError(f"the server logged a traceback under load:\n{written[max(0, first - 500) : first + 4000]}")
+        excerpt = written[max(0, first - 500) : first + 4000]
+        if strict:
+            raise RuntimeError(f"the server logged a traceback under load:\n{excerpt}")
+        console.print(f"[red]the server logged {tracebacks} traceback(s) under load; the first:[/]\n{excerpt}")
     verify = [str(BIN / "yiwang"), "audit", "verify"]
     done = subprocess.run(verify, env=made.env, cwd=made.work, capture_output=True, text=True, timeout=600)
     said = " ".join((done.stdout + done.stderr).split())
     if done.returncode != 0:
         raise RuntimeError(f"yiwang audit verify failed after the load ({done.returncode}): {said[-3000:]}")
-    return said
+    return f"{tracebacks} traceback(s) in the server log; {said}"
 
 
 def figures_of(
@@ -404,7 +410,7 @@ def measure(options: Options, kind: DatabaseKind, size: LoadSize, work: Path) ->
             f"error rate {crowd.error_rate:.3%}; " + ", ".join(f"{k} {v:,}" for k, v in sorted(crowd.counts.items()))
         )
         show_run(options, alone, crowd)
-        console.print(f"server log: no traceback; {check_server(made)}")
+        console.print(f"server: {check_server(made, console, strict=options.size == 'tiny')}")
     return figures_of(kind, options, size, alone, crowd)
 
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -23,6 +24,7 @@ from yiwang.web.deps import page_actor
 from yiwang.web.templating import render
 
 logger = logging.getLogger("yiwang.web")
+BUSY_RETRY_AFTER_S = 5
 
 HTTP_MESSAGES: dict[int, tuple[str, str]] = {
     # FastAPI and Starlette answer 400 for a JSON body that does not parse (bad UTF-8, nested past the recursion
@@ -119,10 +121,21 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, "server.error", message)
 
 
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    """SQLite's write lock still taken after the busy timeout (many writers at once) is a 503 to retry, not a 500."""
+    assert isinstance(exc, OperationalError)
+    if "database is locked" not in str(exc.orig):
+        return await handle_unexpected(request, exc)
+    logger.warning("database busy on %s %s: answered 503", request.method, request.url.path)
+    message = _translate(request)(N_("The service is busy: try again in a few seconds"))
+    return error_response(request, 503, "database.busy", message, {"Retry-After": str(BUSY_RETRY_AFTER_S)})
+
+
 def install(app: FastAPI) -> None:
     # innermost (inside the locale and session middleware): its refusals are translated and get security headers
     app.user_middleware.append(Middleware(RefuseNul))
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(OperationalError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected)

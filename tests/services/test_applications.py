@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from conftest import Tokens
+from factories import sign_in
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from yiwang.core.db import Database
 from yiwang.core.identity import Actor
-from yiwang.core.models import User
+from yiwang.core.models import AuditEntry, User
 from yiwang.core.settings import Settings
 from yiwang.core.workdays import load_calendar
+from yiwang.demo.accounts import DEMO_PASSWORD
 from yiwang.services import handling, licences
 from yiwang.services.models import Application, ApplicationMaterial
 from yiwang.web.app import create_app
@@ -171,3 +173,27 @@ def test_time_limits_count_working_days_and_flag_overdue(settings: Settings, ser
         assert client.get("/api/v1/tasks", params={"flag": "overdue"}, headers=auth("shichang")).json() == []
         everyone = client.get("/api/v1/tasks", params={"flag": "overdue"}, headers=auth("admin")).json()
         assert [t["application_id"] for t in everyone] == [created["id"]]
+
+
+def test_readings_by_anyone_but_the_applicant_are_audited(settings: Settings, services: Database, auth: Tokens) -> None:
+    """The applicant's own readings write nothing; handling staff's and the auditor's are in the audit chain (the
+    application holds personal data), whether read through the API or as a page."""
+    with TestClient(create_app(settings)) as client:
+        body = client.get(f"/api/v1/services/{CITIZEN_ITEM}").json()["example_application"]
+        made = client.post(f"/api/v1/services/{CITIZEN_ITEM}/applications", json=body, headers=auth("shimin"))
+        application_id = made.json()["id"]
+
+        def readings() -> list[str]:
+            with services.read_session() as session:
+                entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "application.read")).all()
+                return [e.actor_name for e in entries if e.resource_id == str(application_id)]
+
+        assert client.get(f"/api/v1/applications/{application_id}", headers=auth("shimin")).status_code == 200
+        assert readings() == []
+        assert client.get(f"/api/v1/applications/{application_id}", headers=auth("gongan")).status_code == 200
+        assert client.get(f"/api/v1/applications/{application_id}", headers=auth("auditor")).status_code == 200
+        assert client.get(f"/api/v1/applications/{application_id}", headers=auth("weijian")).status_code == 403
+        assert readings() == ["gongan", "auditor"]
+        assert sign_in(client, "gongan", DEMO_PASSWORD).status_code == 303  # type: ignore[attr-defined]
+        assert client.get(f"/applications/{application_id}").status_code == 200
+        assert readings() == ["gongan", "auditor", "gongan"]

@@ -618,12 +618,14 @@ def list_applications(
     responses=linked(200, **application_detail_links()),
 )
 def read_application(
-    application_id: int, actor: ApiActor, session: SessionDep, settings: SettingsDep
+    application_id: int, actor: ApiActor, session: ReadSessionDep, database: DatabaseDep, settings: SettingsDep
 ) -> ApplicationPublic:
     """An application's state, tasks per department, materials, licence and rating (applicant, handling
     departments, admin, auditor)."""
-    application = applications.read_application(session, actor, application_id)
-    return application_public(session, application, actor, load_calendar(session), settings.services_warning_days)
+    application = applications.get_application(session, actor, application_id)
+    shown = application_public(session, application, actor, load_calendar(session), settings.services_warning_days)
+    applications.record_reading(database, actor, application)
+    return shown
 
 
 @router.get(

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from yiwang.core import audit
 from yiwang.core.authz import AccessRefused, authorize
+from yiwang.core.db import Database
 from yiwang.core.errors import FieldErrors, FieldMessage, InvalidInput, NotFound
 from yiwang.core.i18n import N_
 from yiwang.core.identity import Actor, Role
@@ -375,9 +376,24 @@ def get_application(session: Session, actor: Actor, application_id: int, *, lock
 def read_application(session: Session, actor: Actor, application_id: int) -> Application:
     """`get_application` for showing it: a reading by anyone but the applicant is audited (it holds personal data)."""
     application = get_application(session, actor, application_id)
-    if actor.user_id is None or actor.user_id != application.applicant_user_id:
+    if _audited_reading(actor, application):
         audit.record(session, actor, "application.read", resource_type="application", resource_id=str(application.id))
     return application
+
+
+def record_reading(database: Database, actor: Actor, application: Application) -> None:
+    """What `read_application` records, for a page or API answer read in a reading session: in a short writing
+    session of its own, so that showing an application never holds SQLite's write lock (and an applicant's own
+    reading writes nothing)."""
+    if _audited_reading(actor, application):
+        with database.session() as session:
+            audit.record(
+                session, actor, "application.read", resource_type="application", resource_id=str(application.id)
+            )
+
+
+def _audited_reading(actor: Actor, application: Application) -> bool:
+    return actor.user_id is None or actor.user_id != application.applicant_user_id
 
 
 def list_applications(session: Session, actor: Actor, *, state: str = "") -> list[Application]:

@@ -505,12 +505,14 @@ def show_application(
     application_id: int,
     request: Request,
     actor: PageActor,
-    session: SessionDep,
+    session: ReadSessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     locale: LocaleDep,
 ) -> Response:
     """An application: receipt, state, progress per department, time limits, form, materials, licence, rating."""
-    application = applications.read_application(session, actor, application_id)
+    application = applications.get_application(session, actor, application_id)
+    applications.record_reading(database, actor, application)
     return render(
         request,
         "services/application.html",

@@ -4,18 +4,21 @@ created on the PostgreSQL server and dropped afterwards."""
 from __future__ import annotations
 
 import secrets
+import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.harness import DatabaseKind
+from bench.processes import BIN, child_env
 from yiwang.core import migrate
 from yiwang.core.db import Database
 
 PREFIX = "yiwang_bench_"
+DEMO_TIMEOUT_S = 600
 
 
 @contextmanager
@@ -50,6 +53,24 @@ def installation(kind: DatabaseKind, scratch: Path, postgres_url: str | None, la
             yield database
         finally:
             database.dispose()
+
+
+@contextmanager
+def demo_installation(
+    kind: DatabaseKind, scratch: Path, postgres_url: str | None, label: str, work: Path
+) -> Iterator[dict[str, str]]:
+    """`yiwang demo --no-serve --size small --seed 1` into a new installation under `work`; the environment that
+    points at it (on PostgreSQL its database is dropped when the block ends)."""
+    with ExitStack() as stack:
+        settings = {"YIWANG_DATA_DIR": str(work / "data"), "YIWANG_SECRET_KEY": secrets.token_urlsafe(48)}
+        if kind == "postgresql":
+            settings["YIWANG_DATABASE_URL"] = stack.enter_context(empty_url(kind, scratch, postgres_url, label))
+        env = child_env({**settings, "NO_COLOR": "1"})
+        demo = [str(BIN / "yiwang"), "demo", "--no-serve", "--size", "small", "--seed", "1"]
+        done = subprocess.run(demo, env=env, cwd=work, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S)
+        if done.returncode != 0:
+            raise RuntimeError(f"yiwang demo failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        yield env
 
 
 def server_version(postgres_url: str) -> str:

@@ -9,8 +9,6 @@ httpx client keeps `concurrency` requests in flight for a fixed time per endpoin
 from __future__ import annotations
 
 import asyncio
-import secrets
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -21,9 +19,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.databases import empty_url
+from bench.databases import demo_installation
 from bench.harness import DatabaseKind, Figure, Options, Size, Target, per_database
-from bench.processes import BIN, child_env, server, yiwang_serve
+from bench.processes import server, yiwang_serve
 
 DESCRIPTION = "HTTP: package_search, package_show, dataset page under load — yiwang serve vs a bare Starlette endpoint"
 NAME = "http"
@@ -33,7 +31,6 @@ ENDPOINTS = (
     ("package_show", "/api/3/action/package_show?id=weather-daily"),
     ("dataset page", "/datasets/weather-daily"),
 )
-DEMO_TIMEOUT_S = 600
 
 
 @dataclass(frozen=True)
@@ -82,17 +79,8 @@ def servers(options: Options, kind: DatabaseKind, work: Path) -> Iterator[dict[s
     """The demo portal served by `yiwang serve`, and the bare endpoint; their base URLs."""
     console = options.console
     with ExitStack() as stack:
-        settings = {"YIWANG_DATA_DIR": str(work / "data"), "YIWANG_SECRET_KEY": secrets.token_urlsafe(48)}
-        if kind == "postgresql":
-            settings["YIWANG_DATABASE_URL"] = stack.enter_context(
-                empty_url(kind, options.scratch, options.postgres_url, NAME)
-            )
-        env = child_env({**settings, "NO_COLOR": "1"})
         start = time.perf_counter()
-        demo = [str(BIN / "yiwang"), "demo", "--no-serve", "--size", "small", "--seed", "1"]
-        done = subprocess.run(demo, env=env, cwd=work, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S)
-        if done.returncode != 0:
-            raise RuntimeError(f"yiwang demo failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        env = stack.enter_context(demo_installation(kind, options.scratch, options.postgres_url, NAME, work))
         console.print(f"demo portal loaded in {time.perf_counter() - start:.1f} s")
 
         def bare_cmd(port: int) -> list[str]:

@@ -18,8 +18,9 @@ import math
 import secrets
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from bench.databases import empty_url
+from bench.databases import demo_installation
 from bench.harness import DatabaseKind, Figure, Options, Size, Target, per_database
 from bench.processes import BIN, child_env, server, yiwang_serve
 
@@ -68,7 +69,6 @@ DATASETS = (
 )
 DOWNLOADS = DATASETS[:6]
 MATERIAL_BYTES = 32 * 1024  # each uploaded material: a small scan
-DEMO_TIMEOUT_S = 600
 LOCUST_GRACE_S = 180  # beyond the run time: locust's start, the users' last tasks, writing the CSV files
 STOP_TIMEOUT_S = 10  # users finish the task they are in when the time is up, so no request is cut off
 
@@ -216,22 +216,12 @@ class Installation:
 def installed(options: Options, kind: DatabaseKind, work: Path, size: LoadSize) -> Iterator[Installation]:
     """`yiwang demo` in a new installation, plus the load's citizens and staff; on PostgreSQL its database is dropped
     when the block ends."""
-    with ExitStack() as stack:
-        data_dir = work / "data"
-        settings = {"YIWANG_DATA_DIR": str(data_dir), "YIWANG_SECRET_KEY": secrets.token_urlsafe(48)}
-        if kind == "postgresql":
-            settings["YIWANG_DATABASE_URL"] = stack.enter_context(
-                empty_url(kind, options.scratch, options.postgres_url, NAME)
-            )
-        env = child_env({**settings, "NO_COLOR": "1"})
-        start = time.perf_counter()
-        demo = [str(BIN / "yiwang"), "demo", "--no-serve", "--size", "small", "--seed", "1"]
-        done = subprocess.run(demo, env=env, cwd=work, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S)
-        if done.returncode != 0:
-            raise RuntimeError(f"yiwang demo failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    start = time.perf_counter()
+    with demo_installation(kind, options.scratch, options.postgres_url, NAME, work) as env:
+        data_dir = Path(env["YIWANG_DATA_DIR"])
         password = secrets.token_urlsafe(12)
         plan, citizens, staff = plan_for(size, work, password)
-        database_url = settings.get("YIWANG_DATABASE_URL") or f"sqlite:///{data_dir / 'yiwang.db'}"
+        database_url = env.get("YIWANG_DATABASE_URL") or f"sqlite:///{data_dir / 'yiwang.db'}"
         add_accounts(database_url, citizens, staff, password)
         options.console.print(
             f"demo portal loaded with {len(citizens)} citizens and {len(staff)} staff in "
@@ -320,13 +310,26 @@ def check_server(made: Installation, console: Console, *, strict: bool) -> str:
         excerpt = written[max(0, first - 500) : first + 4000]
         if strict:
             raise RuntimeError(f"the server logged a traceback under load:\n{excerpt}")
-        console.print(f"[red]the server logged {tracebacks} traceback(s) under load; the first:[/]\n{excerpt}")
+        console.print(f"[red]the server logged {tracebacks} traceback(s) under load; by exception:[/]")
+        for line, count in Counter(_raised(written)).most_common(10):
+            console.print(f"[red]  {count:,}× {line[:300]}[/]")
     verify = [str(BIN / "yiwang"), "audit", "verify"]
     done = subprocess.run(verify, env=made.env, cwd=made.work, capture_output=True, text=True, timeout=600)
     said = " ".join((done.stdout + done.stderr).split())
     if done.returncode != 0:
         raise RuntimeError(f"yiwang audit verify failed after the load ({done.returncode}): {said[-3000:]}")
     return f"{tracebacks} traceback(s) in the server log; {said}"
+
+
+def _raised(log: str) -> Iterator[str]:
+    """The exception line of each traceback in a server log (a chained exception gives one per link)."""
+    reading = False
+    for line in log.splitlines():
+        if line.startswith("Traceback (most recent call last)"):
+            reading = True
+        elif reading and line and not line[0].isspace() and not line.startswith(("The above", "During handling")):
+            yield line
+            reading = False
 
 
 def figures_of(

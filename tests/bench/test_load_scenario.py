@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from bench.harness import Options
-from bench.load import SIZES, LocustRun, RequestStats, figures_of, read_stats
+from bench.load import SIZES, LocustRun, RequestStats, _raised, figures_of, read_stats
 from bench.processes import free_port, server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -145,3 +145,12 @@ def test_only_the_locustfile_imports_locust() -> None:
         if any(line.strip().startswith(("import locust", "from locust ")) for line in path.read_text().splitlines())
     ]
     assert importing == ["bench/locustfile.py"]
+
+
+def test_a_server_logs_exceptions_are_counted_by_their_line() -> None:
+    log = (
+        "INFO: GET / 200\nunexpected error 1a2b on GET /\nTraceback (most recent call last):\n"
+        '  File "x.py", line 1, in f\n    raise TimeoutError\n'
+        "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached\nINFO: GET / 200\n"
+    )
+    assert list(_raised(log * 2)) == ["sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached"] * 2

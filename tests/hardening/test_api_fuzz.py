@@ -221,7 +221,12 @@ def fuzz(client: TestClient, operation: APIOperation, world: World, identity: st
         except Exception as error:
             error.add_note(f"while fuzzing {operation.label} in {mode.value} mode")
             raise
-    # the same failure is found by many examples: one line per distinct (request line, first line of the problem)
+    # the same failure is found by many examples
+    yield from distinct(problems)
+
+
+def distinct(problems: list[str]) -> Iterator[str]:
+    """One line per distinct (request line, first line of the problem)."""
     seen: set[str] = set()
     for problem in problems:
         key = problem.split(" query=", 1)[0] + problem.split(": ", 1)[-1].splitlines()[0]

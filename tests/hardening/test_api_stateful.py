@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -44,6 +44,7 @@ from test_api_fuzz import (
     POLICE,
     build_world,
     checks_for,
+    distinct,
     fuzz_client,  # noqa: F401 - the fixture, shared
     load_schema,
     send,
@@ -295,16 +296,6 @@ def machine_for(stage: Stage, cast: str, attempt: int = 0) -> type[Any]:
 def _root_label(machine: type[Any], rule_name: str) -> str:
     """The operation a root rule calls (`RANDOM__POST_api_v1_tokens` for `POST /api/v1/tokens`)."""
     return next(label for label in machine._root_labels if normalize_name(f"RANDOM -> {label}") == rule_name)
-
-
-def distinct(problems: list[str]) -> Iterator[str]:
-    """One line per distinct (request line, first line of the problem)."""
-    seen: set[str] = set()
-    for problem in problems:
-        key = problem.split(" query=", 1)[0] + problem.split(": ", 1)[-1].splitlines()[0]
-        if key not in seen:
-            seen.add(key)
-            yield problem
 
 
 SETTINGS = hypothesis_settings(

@@ -18,10 +18,17 @@ from sqlalchemy.orm import Session, sessionmaker
 WRITER = "yiwang.writer"
 AUDIT_ALGORITHM = "yiwang.audit_algorithm"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Connections an engine may open: a request can hold two or three at once (its own session, a rows read's reading
+# session, an audit entry's short writing one), and the web server runs up to 40 requests in threads. With
+# SQLAlchemy's default of 15, the 200-user load run had every connection held by a request waiting for its second:
+# pages stalled for the 30 s pool timeout, then answered 500.
+POOL = {"pool_size": 20, "max_overflow": 60, "pool_timeout": 30}
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **POOL
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -51,7 +58,7 @@ class Database:
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_pre_ping=True, **POOL)
             self.read_engine = self.engine
         info = {AUDIT_ALGORITHM: audit_algorithm}
         self._writer = sessionmaker(self.engine, expire_on_commit=False, info={**info, WRITER: True})

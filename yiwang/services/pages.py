@@ -513,12 +513,14 @@ def show_application(
     """An application: receipt, state, progress per department, time limits, form, materials, licence, rating."""
     application = applications.get_application(session, actor, application_id)
     applications.record_reading(database, actor, application)
+    with database.session() as writer:  # an auditor's reading of the trail is itself audited
+        trail = _audit_trail(writer, actor, application.id)
     return render(
         request,
         "services/application.html",
         actor,
         **_application_context(session, actor, application, settings, locale),
-        trail=_audit_trail(session, actor, application.id),
+        trail=trail,
         notice=request.query_params.get("submitted") or request.query_params.get("rated"),
     )
 

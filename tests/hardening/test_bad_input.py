@@ -11,6 +11,7 @@ File names with a directory part are the exception: old browsers send whole Wind
 taken under its base name, and the test checks nothing lands anywhere else. ``YIWANG_HARDEN_FULL=1`` runs the
 expensive entries at full size (a 1 GiB line, a zip bomb of 1.9 GiB).
 """
+
 from __future__ import annotations
 
 import base64

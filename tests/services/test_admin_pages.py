@@ -194,7 +194,7 @@ def test_the_admin_uploads_a_process_and_a_hostile_one_is_refused(client: TestCl
     shown = client.get(uploaded.headers["location"])
     after = _version(client)
     assert after != before and 'data-testid="notice"' in shown.text
-    assert f"href=\"/api/v1/services/{ITEM}/process.bpmn\"" in shown.text and POLICE in shown.text
+    assert f'href="/api/v1/services/{ITEM}/process.bpmn"' in shown.text and POLICE in shown.text
 
     check = bpmn.Step("check", "核查", POLICE)
     hostile = bpmn.build(

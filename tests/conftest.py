@@ -8,19 +8,16 @@ the worker's own temporary directory and on its own free port.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from factories import PASSWORD, TEST_SECRET, UserFactory
+from factories import PASSWORD, TEST_SECRET, UserFactory, fresh_database_url
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from live import Portal, running_demo_portal
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from yiwang.core import accounts, credentials, installation
 from yiwang.core.db import Database
@@ -67,21 +64,8 @@ def _postgres_admin_url() -> str | None:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, _postgres_admin_url: str | None, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
-    if _postgres_admin_url is None:
-        pytest.skip("no PostgreSQL server (set YIWANG_TEST_POSTGRES_URL; .ci/run does)")
-    name = f"yiwang_test_{secrets.token_hex(6)}"
-    admin = create_engine(_postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(_postgres_admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database_url(request.param, _postgres_admin_url, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ import html
 import itertools
 import json
 import re
-import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,10 +39,9 @@ from bad_inputs import (
     long_ndjson,
     long_ndjson_size,
 )
-from factories import PASSWORD, TEST_SECRET, csrf_from, sign_in
+from factories import PASSWORD, TEST_SECRET, csrf_from, fresh_database_url, sign_in
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from yiwang.catalog.models import Dataset, DatasetVersion
 from yiwang.core import accounts, audit, installation
@@ -109,32 +107,12 @@ def _service_item() -> items.ServiceItemInput:
     )
 
 
-@contextmanager
-def _database_url(kind: str, admin_url: str | None, directory: Path) -> Iterator[str]:
-    """A fresh database of `kind` for the module (the conftest's are per test: too slow for ~100 cases)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / 'test.db'}"
-        return
-    if admin_url is None:
-        pytest.skip("no PostgreSQL server (set YIWANG_TEST_POSTGRES_URL; .ci/run does)")
-    name = f"yiwang_test_{secrets.token_hex(6)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _postgres_admin_url: str | None
 ) -> Iterator[World]:
     directory = tmp_path_factory.mktemp(f"bad-input-{request.param}")
-    with _database_url(request.param, _postgres_admin_url, directory) as url:
+    with fresh_database_url(request.param, _postgres_admin_url, directory) as url:
         settings = Settings(data_dir=directory / "data", database_url=url, secret_key=TEST_SECRET)
         database = installation.initialise(settings)
         operator = Actor.operator()
